@@ -1,0 +1,107 @@
+"""Trading Workflows: Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, send_from_directory
+from flask_smorest import Api
+
+from app.config import Config, ConfigError, load_config
+from app.errors import ServiceError, flatten_errors
+
+__version__ = "0.1.0"
+
+
+class TradingApi(Api):
+    """flask-smorest Api whose error envelope always carries a message naming the fields."""
+
+    def handle_http_exception(self, error):
+        data = getattr(error, "data", None)
+        if data and "message" not in data:
+            errors = data.get("errors") or data.get("messages")
+            if errors:
+                data["message"] = "Invalid request: " + "; ".join(_strip_location(errors))
+        return super().handle_http_exception(error)
+
+
+def _strip_location(errors: dict) -> list[str]:
+    """{'json': {...}} -> field paths without the 'json.' location prefix."""
+    lines = []
+    for location, fields in errors.items():
+        lines.extend(flatten_errors(fields) if isinstance(fields, dict) else [f"{location}: {fields}"])
+    return lines
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the web app; the database and Redis URLs must be set (the runner sets them for embedded mode)."""
+    config = config or load_config()
+    if not config.database_url or not config.redis_url:
+        raise ConfigError(
+            "DATABASE_URL and REDIS_URL must be set for the web process; "
+            "run `make run` (embedded PostgreSQL and Redis) or export both URLs."
+        )
+    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask(__name__)
+    app.config.update(_openapi_settings())
+    app.extensions["trading_config"] = config
+    api = TradingApi(app)
+    _register_blueprints(api)
+    _register_service_errors(app, api)
+    _mount_swagger_assets(app)
+    _mount_rq_dashboard(app, config)
+    return app
+
+
+def _openapi_settings() -> dict:
+    return {
+        "API_TITLE": "Trading Workflows",
+        "API_VERSION": __version__,
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "/_swagger/",
+        "JSON_SORT_KEYS": False,
+    }
+
+
+def _register_blueprints(api: Api) -> None:
+    from app.api import health, wallets, workflows
+
+    for module in (health, wallets, workflows):
+        api.register_blueprint(module.blp)
+
+
+def _register_service_errors(app: Flask, api: Api) -> None:
+    from flask_smorest import abort
+
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError):
+        try:
+            kwargs = {"message": exc.message}
+            if exc.errors:
+                kwargs["errors"] = exc.errors
+            abort(exc.status, **kwargs)
+        except Exception as http_exc:  # noqa: BLE001 - abort raises the HTTPException to render
+            return api.handle_http_exception(http_exc)
+
+
+def _mount_swagger_assets(app: Flask) -> None:
+    import swagger_ui_bundle
+
+    @app.route("/_swagger/<path:filename>")
+    def swagger_asset(filename):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+
+def _mount_rq_dashboard(app: Flask, config: Config) -> None:
+    import rq_dashboard
+    from rq_dashboard.web import setup_rq_connection
+
+    app.config["RQ_DASHBOARD_REDIS_URL"] = config.redis_url
+    app.register_blueprint(rq_dashboard.blueprint, url_prefix="/rq")
+    setup_rq_connection(app)
+
+
+__all__ = ["create_app", "ConfigError"]

@@ -1,0 +1,1 @@
+"""HTTP shell: flask-smorest blueprints that parse, call one service, and dump."""

@@ -1,0 +1,39 @@
+"""Per-request access to configuration, the database pool and Redis."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+import redis
+from flask import current_app
+from psycopg import Connection
+
+from app.config import Config
+from app.db import get_pool
+
+_redis_clients: dict[tuple[int, str], redis.Redis] = {}
+
+
+def config() -> Config:
+    """The running app's configuration."""
+    return current_app.extensions["trading_config"]
+
+
+@contextmanager
+def db() -> Iterator[Connection]:
+    """A pooled autocommit connection; services open transactions on it."""
+    cfg = config()
+    with get_pool(cfg.database_url, cfg.db_pool_max).connection() as conn:
+        yield conn
+
+
+def redis_client() -> redis.Redis:
+    """This process's Redis client."""
+    import os
+
+    url = config().redis_url
+    key = (os.getpid(), url)
+    if key not in _redis_clients:
+        _redis_clients[key] = redis.Redis.from_url(url, socket_timeout=5)
+    return _redis_clients[key]

@@ -1,0 +1,240 @@
+"""Request and response schemas (marshmallow). Bodies reject unknown fields."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app.core.chains import InvalidChain, check_amounts, parse_chain
+from app.errors import nest_errors
+
+WORKFLOW_TYPES = ("BUY", "SELL")
+RESULTS = ("EXECUTED", "REJECTED", "ERROR")
+SOL_PLACES = Decimal("0.000000001")
+
+
+def _lamport_precision(value: Decimal) -> None:
+    if value != value.quantize(SOL_PLACES):
+        raise ValidationError("SOL amounts have at most 9 decimals (lamports).")
+
+
+class SolAmount(fields.Decimal):
+    """A SOL amount: number or numeric string in, exact decimal string out."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("as_string", True)
+        kwargs.setdefault("metadata", {}).setdefault("description", "SOL, at most 9 decimals (decimal string)")
+        validators = list(kwargs.pop("validate", []) or [])
+        super().__init__(places=None, validate=[_lamport_precision, *validators], **kwargs)
+
+
+# --- wallets -------------------------------------------------------------
+
+class WalletCreateSchema(Schema):
+    """Body of POST /api/wallets."""
+
+    alias = fields.String(required=True, validate=validate.Regexp(
+        r"^[A-Za-z0-9_.-]{1,64}$", error="1-64 letters, digits, '_', '-' or '.'."))
+    type = fields.String(load_default="TEST", validate=validate.OneOf(["TEST", "REAL"]))
+    virtual_sol_balance = SolAmount(validate=[validate.Range(min=0)],
+                                    metadata={"description": "Starting paper balance (TEST), SOL"})
+    trading_enabled = fields.Boolean(load_default=True)
+    public_key = fields.String(validate=validate.Regexp(r"^[1-9A-HJ-NP-Za-km-z]{32,44}$",
+                                                        error="Not a base58 Solana public key."))
+    secret_key = fields.String(load_only=True, validate=validate.Length(min=32, max=200),
+                               metadata={"description": "REAL wallets: base58 signing key, stored encrypted"})
+
+
+class WalletPatchSchema(Schema):
+    """Body of PATCH /api/wallets/{alias}."""
+
+    trading_enabled = fields.Boolean()
+    top_up_sol = SolAmount(validate=[validate.Range(min=0, min_inclusive=False)],
+                           metadata={"description": "SOL added to a TEST wallet's paper balance"})
+
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give trading_enabled and/or top_up_sol.", "_schema")
+
+
+class WalletSchema(Schema):
+    """A wallet as the API shows it."""
+
+    id = fields.UUID()
+    alias = fields.String()
+    type = fields.String()
+    public_key = fields.String(allow_none=True)
+    has_secret_key = fields.Boolean()
+    trading_enabled = fields.Boolean()
+    virtual_sol_balance = fields.Decimal(as_string=True)
+    open_positions = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+# --- workflows -----------------------------------------------------------
+
+class _WorkflowFields(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    chain = fields.Dict(metadata={"description": "BUY: {trigger, conditions}; SELL: {rules} (SPEC §3)"})
+    buy_amount_mode = fields.String(allow_none=True, validate=validate.OneOf(["fixed", "percent"]))
+    buy_amount_value = fields.Decimal(allow_none=True, places=None, validate=validate.Range(
+        min=0, min_inclusive=False), metadata={"description": "fixed: SOL > 0; percent: 0 < v <= 100"})
+    sell_amount_pct = fields.Decimal(places=None, validate=validate.Range(min=1, max=100))
+    cooldown_seconds = fields.Integer(strict=True, validate=validate.Range(min=0, max=30 * 86400))
+    max_open_positions = fields.Integer(strict=True, validate=validate.Range(min=1, max=100))
+
+
+class WorkflowCreateSchema(_WorkflowFields):
+    """Body of POST /api/buy/workflows."""
+
+    wallet_alias = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    type = fields.String(required=True, validate=validate.OneOf(WORKFLOW_TYPES))
+    chain = fields.Dict(required=True, metadata={"description": "BUY: {trigger, conditions}; SELL: {rules}"})
+    is_active = fields.Boolean(load_default=False)
+
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def _chain_matches_type(self, data, original, **kwargs):
+        if data.get("type") not in WORKFLOW_TYPES or "chain" not in data:
+            return
+        problems = check_amounts(data["type"], data.get("buy_amount_mode"), data.get("buy_amount_value"))
+        already_reported = {(key,) for key in original if key not in data}
+        problems = {path: msgs for path, msgs in problems.items() if path not in already_reported}
+        try:
+            parse_chain(data["type"], data["chain"])
+        except InvalidChain as exc:
+            problems.update(exc.errors)
+        if problems:
+            raise ValidationError(nest_errors(problems))
+
+
+class WorkflowPatchSchema(_WorkflowFields):
+    """Body of PATCH /api/buy/workflows/{id}; `type` may be repeated but never changed."""
+
+    type = fields.String(validate=validate.OneOf(WORKFLOW_TYPES))
+
+    @validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give at least one field to change.", "_schema")
+
+
+class WorkflowSchema(Schema):
+    """A workflow as the API shows it (seed 001's WorkflowResponse plus summary and last execution)."""
+
+    id = fields.UUID()
+    wallet_id = fields.UUID()
+    wallet_alias = fields.String()
+    name = fields.String()
+    type = fields.String()
+    is_active = fields.Boolean()
+    chain = fields.Dict()
+    summary = fields.String()
+    buy_amount_mode = fields.String(allow_none=True)
+    buy_amount_value = fields.Float(allow_none=True)
+    sell_amount_pct = fields.Float(allow_none=True)
+    cooldown_seconds = fields.Integer()
+    max_open_positions = fields.Integer()
+    last_execution_at = fields.DateTime(allow_none=True)
+    last_execution_result = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class WorkflowListArgs(Schema):
+    """Filters of GET /api/buy/workflows."""
+
+    wallet_alias = fields.String()
+    type = fields.String(validate=validate.OneOf(WORKFLOW_TYPES + ("buy", "sell")))
+
+
+class ToggleArgs(Schema):
+    """Query of PATCH /api/buy/workflows/{id}/toggle."""
+
+    active = fields.Boolean(required=True)
+
+
+class CloneSchema(Schema):
+    """Optional body of POST /api/buy/workflows/{id}/clone."""
+
+    name = fields.String(validate=validate.Length(min=1, max=100))
+
+
+# --- executions and stats -----------------------------------------------
+
+class ExecutionSchema(Schema):
+    """One workflow execution log entry."""
+
+    id = fields.UUID()
+    workflow_id = fields.UUID()
+    workflow_name = fields.String()
+    workflow_type = fields.String()
+    mint = fields.String()
+    trigger_data = fields.Dict()
+    steps_log = fields.List(fields.Dict())
+    result = fields.String()
+    error_message = fields.String(allow_none=True)
+    trade_log_id = fields.UUID(allow_none=True)
+    position_id = fields.UUID(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class LimitArgs(Schema):
+    """?limit= for a workflow's executions."""
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class RecentArgs(Schema):
+    """?limit=&result= for recent executions."""
+
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    result = fields.String(validate=validate.OneOf(RESULTS))
+
+
+class ExecutionPageArgs(Schema):
+    """Filters and page of GET /api/buy/workflow-executions."""
+
+    workflow_id = fields.UUID()
+    result = fields.String(validate=validate.OneOf(RESULTS))
+    type = fields.String(validate=validate.OneOf(WORKFLOW_TYPES))
+    mint = fields.String(validate=validate.Length(min=1, max=64))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class ExecutionPageSchema(Schema):
+    """A page of executions with the total count."""
+
+    items = fields.List(fields.Nested(ExecutionSchema))
+    page = fields.Integer()
+    page_size = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+class ExecutionCountsSchema(Schema):
+    """Executions by result."""
+
+    EXECUTED = fields.Integer()
+    REJECTED = fields.Integer()
+    ERROR = fields.Integer()
+    total = fields.Integer()
+
+
+class StatsSchema(Schema):
+    """Active workflows and today's executions (UTC day)."""
+
+    active_buy = fields.Integer()
+    active_sell = fields.Integer()
+    executions_today = fields.Nested(ExecutionCountsSchema)
+
+
+class DeletedSchema(Schema):
+    """Acknowledgement of a deletion."""
+
+    status = fields.String()
+    id = fields.String()

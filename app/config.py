@@ -1,0 +1,135 @@
+"""Service configuration: read once from the environment, validated at start."""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """The environment holds a value the service cannot run with."""
+
+
+class PriceSource(str, Enum):
+    """Where prices come from."""
+
+    JUPITER = "jupiter"
+    METRICS = "metrics"
+    SIM = "sim"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting the service reads, with safe defaults."""
+
+    database_url: str | None
+    redis_url: str | None
+    port: int
+    data_dir: Path
+    sell_check_interval_seconds: int
+    price_source: PriceSource
+    jupiter_base_url: str
+    jupiter_api_key: str | None
+    jupiter_rate_limit_per_min: int
+    paper_fee_bps: int
+    default_virtual_balance_sol: str
+    wallet_encryption_key: str | None
+    db_pool_max: int
+    log_level: str
+
+    @property
+    def embedded(self) -> bool:
+        """True when PostgreSQL or Redis must be started locally."""
+        return not self.database_url or not self.redis_url
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not an integer") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={value} must be between {low} and {high}")
+    return value
+
+
+def normalize_database_url(url: str | None) -> str | None:
+    """Accept Heroku's postgres:// scheme; psycopg wants postgresql://."""
+    if not url:
+        return None
+    if url.startswith("postgres://"):
+        return "postgresql://" + url[len("postgres://"):]
+    if not url.startswith("postgresql://"):
+        raise ConfigError(f"DATABASE_URL must start with postgresql:// or postgres://, got {url[:20]!r}")
+    return url
+
+
+def _redis_url(url: str | None) -> str | None:
+    if not url:
+        return None
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("REDIS_URL must start with redis://, rediss:// or unix://")
+    return url
+
+
+def _price_source(raw: str) -> PriceSource:
+    try:
+        return PriceSource(raw.strip().lower() or "jupiter")
+    except ValueError:
+        choices = "|".join(p.value for p in PriceSource)
+        raise ConfigError(f"PRICE_SOURCE={raw!r} must be one of {choices}") from None
+
+
+def _decimal_sol(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = env.get(name, "").strip() or default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if value < 0 or value != value.quantize(Decimal("0.000000001")):
+        raise ConfigError(f"{name}={raw!r} must be >= 0 with at most 9 decimals (lamports)")
+    return raw
+
+
+def load_config(env: Mapping[str, str] | None = None) -> Config:
+    """Build the configuration from environment variables, failing fast on bad values."""
+    env = os.environ if env is None else env
+    base_url = env.get("JUPITER_BASE_URL", "").strip() or "https://api.jup.ag/swap/v1"
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError("JUPITER_BASE_URL must be an http(s) URL")
+    encryption_key = env.get("WALLET_ENCRYPTION_KEY", "").strip() or None
+    if encryption_key:
+        from app.secrets import check_key
+
+        try:
+            check_key(encryption_key)
+        except ValueError:
+            raise ConfigError(
+                "WALLET_ENCRYPTION_KEY must be a Fernet key: generate one with "
+                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            ) from None
+    return Config(
+        database_url=normalize_database_url(env.get("DATABASE_URL", "").strip()),
+        redis_url=_redis_url(env.get("REDIS_URL", "").strip()),
+        port=_int(env, "PORT", 5000, 1, 65535),
+        data_dir=Path(env.get("DATA_DIR", "").strip() or PROJECT_ROOT / ".data"),
+        sell_check_interval_seconds=_int(env, "SELL_CHECK_INTERVAL_SECONDS", 15, 1, 3600),
+        price_source=_price_source(env.get("PRICE_SOURCE", "")),
+        jupiter_base_url=base_url.rstrip("/"),
+        jupiter_api_key=env.get("JUPITER_API_KEY", "").strip() or None,
+        jupiter_rate_limit_per_min=_int(env, "JUPITER_RATE_LIMIT_PER_MIN", 60, 1, 100_000),
+        paper_fee_bps=_int(env, "PAPER_FEE_BPS", 30, 0, 10_000),
+        default_virtual_balance_sol=_decimal_sol(env, "DEFAULT_VIRTUAL_BALANCE_SOL", "10"),
+        wallet_encryption_key=encryption_key,
+        db_pool_max=_int(env, "DB_POOL_MAX", 8, 1, 200),
+        log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+    )

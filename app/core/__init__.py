@@ -1,0 +1,1 @@
+"""Pure core: decisions over frozen values. No database, HTTP or clock in here."""

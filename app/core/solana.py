@@ -1,0 +1,44 @@
+"""Solana value checks: base58 addresses and unit conversions (pure)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+LAMPORTS_PER_SOL = 1_000_000_000
+_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_INDEX = {ch: i for i, ch in enumerate(_ALPHABET)}
+
+
+def b58decode(text: str) -> bytes:
+    """Decode base58 (Bitcoin alphabet); raises ValueError on a bad character."""
+    number = 0
+    for ch in text:
+        if ch not in _INDEX:
+            raise ValueError(f"invalid base58 character {ch!r}")
+        number = number * 58 + _INDEX[ch]
+    body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
+    leading = len(text) - len(text.lstrip("1"))
+    return b"\x00" * leading + body
+
+
+def is_address(text: str) -> bool:
+    """True for a base58 string that decodes to a 32-byte public key (wallets and mints)."""
+    if not isinstance(text, str) or not 32 <= len(text) <= 44:
+        return False
+    try:
+        return len(b58decode(text)) == 32
+    except ValueError:
+        return False
+
+
+def sol_to_lamports(sol: Decimal) -> int:
+    """Exact SOL -> lamports; raises ValueError if sol has sub-lamport digits."""
+    lamports = sol * LAMPORTS_PER_SOL
+    if lamports != lamports.to_integral_value():
+        raise ValueError(f"{sol} SOL is not a whole number of lamports")
+    return int(lamports)
+
+
+def lamports_to_sol(lamports: int) -> Decimal:
+    """Lamports -> SOL as an exact Decimal."""
+    return Decimal(lamports) / LAMPORTS_PER_SOL

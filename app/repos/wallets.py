@@ -1,0 +1,62 @@
+"""SQL for the wallets aggregate."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from psycopg import Connection
+
+_COLUMNS = """w.id, w.alias, w.type, w.public_key, w.trading_enabled, w.virtual_sol_balance,
+    w.created_at, w.updated_at, (w.encrypted_secret_key IS NOT NULL) AS has_secret_key,
+    (SELECT count(*) FROM positions p WHERE p.wallet_id = w.id AND p.status = 'OPEN') AS open_positions"""
+
+
+def insert(conn: Connection, values: dict[str, Any]) -> dict[str, Any]:
+    """Insert a wallet; raises psycopg UniqueViolation on a taken alias."""
+    row = conn.execute(
+        """INSERT INTO wallets (alias, type, public_key, encrypted_secret_key, trading_enabled, virtual_sol_balance)
+           VALUES (%(alias)s, %(type)s, %(public_key)s, %(encrypted_secret_key)s, %(trading_enabled)s,
+                   %(virtual_sol_balance)s)
+           RETURNING id""",
+        values,
+    ).fetchone()
+    return get(conn, row["id"])
+
+
+def get(conn: Connection, wallet_id: UUID) -> dict[str, Any] | None:
+    """One wallet by id."""
+    return conn.execute(f"SELECT {_COLUMNS} FROM wallets w WHERE w.id = %s", (wallet_id,)).fetchone()
+
+
+def get_by_alias(conn: Connection, alias: str, for_update: bool = False) -> dict[str, Any] | None:
+    """One wallet by alias, optionally row-locked for the rest of the transaction."""
+    if for_update:
+        conn.execute("SELECT 1 FROM wallets WHERE alias = %s FOR UPDATE", (alias,))
+    return conn.execute(f"SELECT {_COLUMNS} FROM wallets w WHERE w.alias = %s", (alias,)).fetchone()
+
+
+def list_all(conn: Connection) -> list[dict[str, Any]]:
+    """Every wallet, by alias."""
+    return conn.execute(f"SELECT {_COLUMNS} FROM wallets w ORDER BY w.alias").fetchall()
+
+
+def set_trading_enabled(conn: Connection, wallet_id: UUID, enabled: bool) -> None:
+    """Switch trading on or off for a wallet."""
+    conn.execute(
+        "UPDATE wallets SET trading_enabled = %s, updated_at = now() WHERE id = %s", (enabled, wallet_id)
+    )
+
+
+def add_virtual_balance(conn: Connection, wallet_id: UUID, amount_sol: Decimal) -> None:
+    """Credit a TEST wallet's paper balance."""
+    conn.execute(
+        "UPDATE wallets SET virtual_sol_balance = virtual_sol_balance + %s, updated_at = now() WHERE id = %s",
+        (amount_sol, wallet_id),
+    )
+
+
+def delete(conn: Connection, wallet_id: UUID) -> None:
+    """Delete a wallet (its workflows and logs cascade)."""
+    conn.execute("DELETE FROM wallets WHERE id = %s", (wallet_id,))

@@ -1,0 +1,1 @@
+"""Services: one use case each; they own the transaction."""

@@ -1,0 +1,79 @@
+"""Wallet use cases: create, read, change, delete."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from psycopg import Connection, errors
+
+from app import secrets
+from app.config import Config
+from app.errors import Conflict, Invalid, NotFound
+from app.repos import wallets as wallet_repo
+
+
+def create_wallet(conn: Connection, data: dict[str, Any], config: Config) -> dict[str, Any]:
+    """Create a TEST (paper) or REAL wallet; its signing key, if given, is stored encrypted."""
+    is_test = data["type"] == "TEST"
+    if not is_test and not data.get("public_key"):
+        raise Invalid.from_paths({("public_key",): ["REAL wallets require public_key."]})
+    secret = data.get("secret_key")
+    if secret and not config.wallet_encryption_key:
+        raise Invalid.from_paths({("secret_key",): [
+            "Signing keys are stored encrypted: set WALLET_ENCRYPTION_KEY on the server first."]})
+    default_balance = Decimal(config.default_virtual_balance_sol) if is_test else Decimal(0)
+    values = {
+        "alias": data["alias"],
+        "type": data["type"],
+        "public_key": data.get("public_key"),
+        "encrypted_secret_key": secrets.encrypt(config.wallet_encryption_key, secret) if secret else None,
+        "trading_enabled": data.get("trading_enabled", True),
+        "virtual_sol_balance": data.get("virtual_sol_balance", default_balance),
+    }
+    try:
+        with conn.transaction():
+            return wallet_repo.insert(conn, values)
+    except errors.UniqueViolation:
+        raise Conflict(f"Wallet alias {data['alias']!r} already exists.") from None
+
+
+def list_wallets(conn: Connection) -> list[dict[str, Any]]:
+    """Every wallet."""
+    return wallet_repo.list_all(conn)
+
+
+def get_wallet(conn: Connection, alias: str) -> dict[str, Any]:
+    """One wallet by alias, or NotFound."""
+    wallet = wallet_repo.get_by_alias(conn, alias)
+    if wallet is None:
+        raise NotFound(f"Wallet {alias!r} not found.")
+    return wallet
+
+
+def update_wallet(conn: Connection, alias: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Switch trading on/off and/or top up a TEST wallet's paper balance."""
+    with conn.transaction():
+        wallet = wallet_repo.get_by_alias(conn, alias, for_update=True)
+        if wallet is None:
+            raise NotFound(f"Wallet {alias!r} not found.")
+        if "top_up_sol" in data and wallet["type"] != "TEST":
+            raise Invalid.from_paths({("top_up_sol",): ["Only TEST wallets have a virtual balance to top up."]})
+        if "trading_enabled" in data:
+            wallet_repo.set_trading_enabled(conn, wallet["id"], data["trading_enabled"])
+        if "top_up_sol" in data:
+            wallet_repo.add_virtual_balance(conn, wallet["id"], data["top_up_sol"])
+        return wallet_repo.get(conn, wallet["id"])
+
+
+def delete_wallet(conn: Connection, alias: str) -> None:
+    """Delete a wallet with no open positions (its workflows go with it)."""
+    with conn.transaction():
+        wallet = wallet_repo.get_by_alias(conn, alias, for_update=True)
+        if wallet is None:
+            raise NotFound(f"Wallet {alias!r} not found.")
+        if wallet["open_positions"]:
+            raise Conflict(
+                f"Wallet {alias!r} has {wallet['open_positions']} open position(s): sell or close them first."
+            )
+        wallet_repo.delete(conn, wallet["id"])

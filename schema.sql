@@ -1,0 +1,117 @@
+-- Trading Workflows schema.
+--
+-- Each block below is one migration, applied once, in order, inside its own
+-- transaction by `python -m app migrate` (the Procfile's release process).
+-- The applied versions are recorded in schema_version; never edit a block
+-- that has shipped: append a new one.
+
+-- migrate: 1 wallets, models, workflows, executions, positions, trades
+CREATE TABLE wallets (
+    id                   UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    alias                TEXT NOT NULL UNIQUE CHECK (alias ~ '^[A-Za-z0-9_.-]{1,64}$'),
+    type                 TEXT NOT NULL DEFAULT 'TEST' CHECK (type IN ('TEST', 'REAL')),
+    public_key           TEXT,
+    encrypted_secret_key TEXT,
+    trading_enabled      BOOLEAN NOT NULL DEFAULT TRUE,
+    virtual_sol_balance  NUMERIC(30, 9) NOT NULL DEFAULT 0 CHECK (virtual_sol_balance >= 0),
+    created_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CHECK (type = 'TEST' OR public_key IS NOT NULL)
+);
+
+CREATE TABLE ml_models (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name          TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    version       INTEGER NOT NULL DEFAULT 1,
+    model_format  TEXT NOT NULL DEFAULT 'ubjson' CHECK (model_format IN ('ubjson', 'json')),
+    feature_names JSONB NOT NULL DEFAULT '[]',
+    model_data    BYTEA,
+    sha256        TEXT,
+    created_at    TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE TABLE trading_workflows (
+    id                 UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    wallet_id          UUID NOT NULL REFERENCES wallets(id) ON DELETE CASCADE,
+    name               VARCHAR(100) NOT NULL CHECK (length(name) >= 1),
+    type               VARCHAR(4) NOT NULL CHECK (type IN ('BUY', 'SELL')),
+    is_active          BOOLEAN NOT NULL DEFAULT FALSE,
+    chain              JSONB NOT NULL,
+    buy_amount_mode    VARCHAR(7) CHECK (buy_amount_mode IN ('fixed', 'percent')),
+    buy_amount_value   NUMERIC(30, 9) CHECK (buy_amount_value > 0),
+    sell_amount_pct    NUMERIC(5, 2) NOT NULL DEFAULT 100 CHECK (sell_amount_pct BETWEEN 1 AND 100),
+    cooldown_seconds   INTEGER NOT NULL DEFAULT 60 CHECK (cooldown_seconds >= 0),
+    max_open_positions INTEGER NOT NULL DEFAULT 5 CHECK (max_open_positions BETWEEN 1 AND 100),
+    created_at         TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at         TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CHECK (type = 'SELL' OR (buy_amount_mode IS NOT NULL AND buy_amount_value IS NOT NULL)),
+    CHECK (buy_amount_mode IS DISTINCT FROM 'percent' OR buy_amount_value <= 100)
+);
+CREATE INDEX idx_workflows_wallet ON trading_workflows (wallet_id);
+CREATE INDEX idx_workflows_type_active ON trading_workflows (type, is_active);
+-- A position answers to exactly one SELL workflow: at most one active per wallet.
+CREATE UNIQUE INDEX uq_workflows_one_active_sell_per_wallet
+    ON trading_workflows (wallet_id) WHERE type = 'SELL' AND is_active;
+
+CREATE TABLE positions (
+    id                 UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    wallet_id          UUID NOT NULL REFERENCES wallets(id) ON DELETE CASCADE,
+    mint               TEXT NOT NULL,
+    status             TEXT NOT NULL DEFAULT 'OPEN' CHECK (status IN ('OPEN', 'CLOSED')),
+    token_decimals     SMALLINT NOT NULL CHECK (token_decimals BETWEEN 0 AND 18),
+    initial_tokens_raw NUMERIC(40, 0) NOT NULL CHECK (initial_tokens_raw > 0),
+    tokens_raw         NUMERIC(40, 0) NOT NULL CHECK (tokens_raw >= 0),
+    sol_spent          NUMERIC(30, 9) NOT NULL CHECK (sol_spent > 0),
+    sol_received       NUMERIC(30, 9) NOT NULL DEFAULT 0,
+    entry_price_sol    NUMERIC(38, 18) NOT NULL CHECK (entry_price_sol > 0),
+    peak_price_sol     NUMERIC(38, 18),
+    last_price_sol     NUMERIC(38, 18),
+    realized_pnl_sol   NUMERIC(30, 9) NOT NULL DEFAULT 0,
+    fired_rules        JSONB NOT NULL DEFAULT '[]',
+    close_reason       TEXT,
+    buy_workflow_id    UUID REFERENCES trading_workflows(id) ON DELETE SET NULL,
+    opened_at          TIMESTAMPTZ NOT NULL DEFAULT now(),
+    closed_at          TIMESTAMPTZ,
+    last_checked_at    TIMESTAMPTZ,
+    last_check_error   TEXT,
+    CHECK ((status = 'OPEN') = (closed_at IS NULL))
+);
+-- One OPEN position per wallet and mint, enforced here, not in code.
+CREATE UNIQUE INDEX uq_positions_open_wallet_mint ON positions (wallet_id, mint) WHERE status = 'OPEN';
+CREATE INDEX idx_positions_wallet_status ON positions (wallet_id, status);
+
+CREATE TABLE trade_logs (
+    id               UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    wallet_id        UUID NOT NULL REFERENCES wallets(id) ON DELETE CASCADE,
+    position_id      UUID REFERENCES positions(id) ON DELETE SET NULL,
+    workflow_id      UUID REFERENCES trading_workflows(id) ON DELETE SET NULL,
+    mint             TEXT NOT NULL,
+    action           TEXT NOT NULL CHECK (action IN ('BUY', 'SELL')),
+    sol_amount       NUMERIC(30, 9) NOT NULL,
+    token_amount_raw NUMERIC(40, 0) NOT NULL,
+    price_sol        NUMERIC(38, 18) NOT NULL,
+    fee_sol          NUMERIC(30, 9) NOT NULL DEFAULT 0,
+    realized_pnl_sol NUMERIC(30, 9),
+    rule             TEXT,
+    is_paper         BOOLEAN NOT NULL DEFAULT TRUE,
+    tx_signature     TEXT,
+    created_at       TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX idx_trade_logs_wallet_created ON trade_logs (wallet_id, created_at DESC);
+CREATE INDEX idx_trade_logs_mint ON trade_logs (mint);
+
+CREATE TABLE workflow_executions (
+    id            UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    workflow_id   UUID NOT NULL REFERENCES trading_workflows(id) ON DELETE CASCADE,
+    mint          TEXT NOT NULL,
+    trigger_data  JSONB NOT NULL DEFAULT '{}',
+    steps_log     JSONB NOT NULL DEFAULT '[]',
+    result        VARCHAR(10) NOT NULL CHECK (result IN ('EXECUTED', 'REJECTED', 'ERROR')),
+    trade_log_id  UUID REFERENCES trade_logs(id) ON DELETE SET NULL,
+    position_id   UUID REFERENCES positions(id) ON DELETE SET NULL,
+    error_message TEXT,
+    created_at    TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+CREATE INDEX idx_wf_exec_workflow_created ON workflow_executions (workflow_id, created_at DESC);
+CREATE INDEX idx_wf_exec_created ON workflow_executions (created_at DESC);
+CREATE INDEX idx_wf_exec_result_created ON workflow_executions (result, created_at DESC);
