@@ -104,4 +104,4 @@ def _mount_rq_dashboard(app: Flask, config: Config) -> None:
     setup_rq_connection(app)
 
 
-__all__ = ["create_app", "ConfigError"]
+__all__ = ["ConfigError", "create_app"]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from pathlib import Path
-from typing import Mapping
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,7 +16,7 @@ class ConfigError(ValueError):
     """The environment holds a value the service cannot run with."""
 
 
-class PriceSource(str, Enum):
+class PriceSource(StrEnum):
     """Where prices come from."""
 
     JUPITER = "jupiter"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
-import warnings
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,7 +34,7 @@ class EmbeddedServices:
     database_url: str | None = None
     redis_url: str | None = None
 
-    def start(self, need_postgres: bool = True, need_redis: bool = True) -> "EmbeddedServices":
+    def start(self, need_postgres: bool = True, need_redis: bool = True) -> EmbeddedServices:
         """Start what is needed and fill in database_url / redis_url."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if need_postgres:
@@ -49,7 +49,7 @@ class EmbeddedServices:
         pgdata = self.data_dir / "postgres"
         try:
             self._pg = get_server(pgdata, cleanup_mode="stop")
-        except Exception as exc:  # noqa: BLE001 - re-raised with the log's location
+        except Exception as exc:
             raise EmbeddedStartError(f"embedded PostgreSQL failed to start; see {pgdata / 'log'}: {exc}") from exc
         admin_url = self._pg.get_uri("postgres")
         with psycopg.connect(admin_url, autocommit=True) as conn:

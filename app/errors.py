@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from app.core.chains import FieldPath, describe_errors
 
@@ -36,7 +37,7 @@ class Invalid(ServiceError):
     status = 422
 
     @classmethod
-    def from_paths(cls, errors: Mapping[FieldPath, list[str]]) -> "Invalid":
+    def from_paths(cls, errors: Mapping[FieldPath, list[str]]) -> Invalid:
         """Build from core-style {path: messages} errors."""
         return cls(describe_errors(errors), {"json": nest_errors(errors)})
 

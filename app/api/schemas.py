@@ -29,6 +29,11 @@ class SolAmount(fields.Decimal):
         super().__init__(places=None, validate=[_lamport_precision, *validators], **kwargs)
 
 
+def JsonBool(**kwargs) -> fields.Boolean:  # noqa: N802 - reads like a field class
+    """A boolean body field that accepts only JSON true/false (not "yes", 1, …)."""
+    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+
+
 # --- wallets -------------------------------------------------------------
 
 class WalletCreateSchema(Schema):
@@ -39,7 +44,7 @@ class WalletCreateSchema(Schema):
     type = fields.String(load_default="TEST", validate=validate.OneOf(["TEST", "REAL"]))
     virtual_sol_balance = SolAmount(validate=[validate.Range(min=0)],
                                     metadata={"description": "Starting paper balance (TEST), SOL"})
-    trading_enabled = fields.Boolean(load_default=True)
+    trading_enabled = JsonBool(load_default=True)
     public_key = fields.String(validate=validate.Regexp(r"^[1-9A-HJ-NP-Za-km-z]{32,44}$",
                                                         error="Not a base58 Solana public key."))
     secret_key = fields.String(load_only=True, validate=validate.Length(min=32, max=200),
@@ -49,7 +54,7 @@ class WalletCreateSchema(Schema):
 class WalletPatchSchema(Schema):
     """Body of PATCH /api/wallets/{alias}."""
 
-    trading_enabled = fields.Boolean()
+    trading_enabled = JsonBool()
     top_up_sol = SolAmount(validate=[validate.Range(min=0, min_inclusive=False)],
                            metadata={"description": "SOL added to a TEST wallet's paper balance"})
 
@@ -94,7 +99,7 @@ class WorkflowCreateSchema(_WorkflowFields):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     type = fields.String(required=True, validate=validate.OneOf(WORKFLOW_TYPES))
     chain = fields.Dict(required=True, metadata={"description": "BUY: {trigger, conditions}; SELL: {rules}"})
-    is_active = fields.Boolean(load_default=False)
+    is_active = JsonBool(load_default=False)
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def _chain_matches_type(self, data, original, **kwargs):

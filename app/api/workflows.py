@@ -9,8 +9,19 @@ from flask_smorest import Blueprint
 
 from app.api.deps import db
 from app.api.schemas import (
-    CloneSchema, DeletedSchema, ExecutionPageArgs, ExecutionPageSchema, ExecutionSchema, LimitArgs, RecentArgs,
-    StatsSchema, ToggleArgs, WorkflowCreateSchema, WorkflowListArgs, WorkflowPatchSchema, WorkflowSchema,
+    CloneSchema,
+    DeletedSchema,
+    ExecutionPageArgs,
+    ExecutionPageSchema,
+    ExecutionSchema,
+    LimitArgs,
+    RecentArgs,
+    StatsSchema,
+    ToggleArgs,
+    WorkflowCreateSchema,
+    WorkflowListArgs,
+    WorkflowPatchSchema,
+    WorkflowSchema,
 )
 from app.core.chains import parse_chain, summarize
 from app.reports import workflow_stats

@@ -9,10 +9,11 @@ workflow body. Both are pure.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum
-from typing import Any, Mapping
+from enum import StrEnum
+from typing import Any
 
 MAX_CONDITIONS = 10
 MAX_RULES = 20
@@ -20,21 +21,21 @@ MAX_RULES = 20
 FieldPath = tuple[str | int, ...]
 
 
-class WorkflowType(str, Enum):
+class WorkflowType(StrEnum):
     """What a workflow does: open positions or close them."""
 
     BUY = "BUY"
     SELL = "SELL"
 
 
-class AmountMode(str, Enum):
+class AmountMode(StrEnum):
     """How a BUY workflow sizes its buy."""
 
     FIXED = "fixed"
     PERCENT = "percent"
 
 
-class Operator(str, Enum):
+class Operator(StrEnum):
     """Comparison of a model probability against a threshold."""
 
     GTE = "gte"
@@ -58,7 +59,7 @@ class Operator(str, Enum):
         return {"gte": "≥", "gt": ">", "lte": "≤", "lt": "<"}[self.value]
 
 
-class RuleType(str, Enum):
+class RuleType(StrEnum):
     """The four SELL rules."""
 
     STOP_LOSS = "stop_loss"

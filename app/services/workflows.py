@@ -9,7 +9,12 @@ from uuid import UUID
 from psycopg import Connection, errors
 
 from app.core.chains import (
-    Chain, FieldPath, InvalidChain, chain_to_json, check_amounts, parse_chain,
+    Chain,
+    FieldPath,
+    InvalidChain,
+    chain_to_json,
+    check_amounts,
+    parse_chain,
     referenced_model_ids,
 )
 from app.errors import Conflict, Invalid, NotFound

@@ -1,0 +1,112 @@
+"""Shared fixtures: real PostgreSQL and Redis (the machine's when the URLs are set, embedded otherwise).
+
+Each test run gets a fresh database (created, migrated, dropped); each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+import redis
+from psycopg.rows import dict_row
+
+from app.config import PROJECT_ROOT, Config, load_config
+from app.embedded import EmbeddedServices
+from app.migrate import migrate
+
+TABLES = ("workflow_executions", "trade_logs", "positions", "trading_workflows", "ml_models", "wallets")
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server URL pointing at another database."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+@pytest.fixture(scope="session")
+def servers():
+    """(server_url, redis_url) for the whole run."""
+    db_url, redis_url = os.environ.get("DATABASE_URL"), os.environ.get("REDIS_URL")
+    services = None
+    if not db_url or not redis_url:
+        services = EmbeddedServices(Path(PROJECT_ROOT) / ".data" / "test").start(
+            need_postgres=not db_url, need_redis=not redis_url)
+    yield (db_url or services.database_url).replace("postgres://", "postgresql://", 1), redis_url or services.redis_url
+    if services is not None:
+        services.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(servers):
+    """A fresh, migrated database for this test run, dropped at the end."""
+    server_url = servers[0]
+    name = f"tw_test_{uuid.uuid4().hex[:10]}"
+    admin_url = with_database(server_url, "postgres")
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = with_database(server_url, name)
+    migrate(url)
+    yield url
+    from app.db import close_pools
+
+    close_pools()
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_url(servers):
+    """The Redis URL tests use (its database is flushed by the `redis_conn` fixture)."""
+    return servers[1]
+
+
+@pytest.fixture
+def config(database_url, redis_url) -> Config:
+    """Service configuration pointing at the test database and Redis."""
+    return load_config({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "PAPER_FEE_BPS": "30"})
+
+
+@pytest.fixture
+def conn(database_url):
+    """A direct autocommit connection to empty tables."""
+    with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as connection:
+        connection.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        yield connection
+
+
+@pytest.fixture
+def redis_conn(redis_url):
+    """A Redis client on an empty database."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def app(config, conn, redis_conn):
+    """The Flask app on empty tables."""
+    from app import create_app
+
+    application = create_app(config)
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture
+def client(app):
+    """Flask test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def make_model(conn):
+    """Insert an ml_models row directly (the upload API is another issue's); returns its id."""
+    def _make(name: str = "model") -> int:
+        return conn.execute("INSERT INTO ml_models (name) VALUES (%s) RETURNING id", (name,)).fetchone()["id"]
+    return _make

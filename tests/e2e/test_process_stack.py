@@ -1,0 +1,65 @@
+"""The real process stack on embedded defaults: runner, web, worker, scheduler, PostgreSQL, Redis."""
+
+from __future__ import annotations
+
+import time
+
+import psutil
+import pytest
+import redis
+import requests
+
+from tests.e2e.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+def processes_using(path: str) -> list[psutil.Process]:
+    """Live processes whose command line mentions path (embedded servers run with their data folder)."""
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        if path in cmdline and proc.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(proc)
+    return found
+
+
+def test_embedded_stack_answers_readyz_and_stops_cleanly(tmp_path):
+    data_dir = tmp_path / "data"
+    stack = Stack({"DATA_DIR": str(data_dir)}, tmp_path / "stack.log")
+    try:
+        assert stack.wait_ready() == {"status": "ok", "postgres": "ok", "redis": "ok"}
+        wallet = requests.post(stack.base_url + "/api/wallets", json={"alias": "e2e"}, timeout=5)
+        assert wallet.status_code == 201, wallet.text
+        workers = redis.Redis(unix_socket_path=str(data_dir / "redis" / "redis.sock")).smembers("rq:workers")
+        deadline = time.monotonic() + 20
+        while not workers and time.monotonic() < deadline:
+            time.sleep(0.2)
+            workers = redis.Redis(unix_socket_path=str(data_dir / "redis" / "redis.sock")).smembers("rq:workers")
+        assert workers, stack.log()
+        assert "Trading Workflows on http://127.0.0.1:" in stack.log()
+        assert processes_using(str(data_dir)), "embedded servers should run inside the data folder"
+    finally:
+        returncode = stack.stop()
+    deadline = time.monotonic() + 10
+    while processes_using(str(data_dir)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert processes_using(str(data_dir)) == [], stack.log()
+    assert "embedded PostgreSQL and Redis stopped" in stack.log()
+    assert returncode is not None
+
+
+def test_restart_keeps_the_data(tmp_path):
+    data_dir = tmp_path / "data"
+    first = Stack({"DATA_DIR": str(data_dir)}, tmp_path / "first.log")
+    try:
+        first.wait_ready()
+        requests.post(first.base_url + "/api/wallets", json={"alias": "kept"}, timeout=5).raise_for_status()
+    finally:
+        first.stop()
+    second = Stack({"DATA_DIR": str(data_dir)}, tmp_path / "second.log")
+    try:
+        second.wait_ready()
+        assert requests.get(second.base_url + "/api/wallets/kept", timeout=5).status_code == 200
+    finally:
+        second.stop()
