@@ -6,17 +6,23 @@ from decimal import Decimal
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.core.chains import InvalidChain, check_amounts, parse_chain
+from app.core.chains import MAX_FIXED_BUY_SOL, InvalidChain, check_amounts, parse_chain
 from app.errors import nest_errors
 
 WORKFLOW_TYPES = ("BUY", "SELL")
 RESULTS = ("EXECUTED", "REJECTED", "ERROR")
-SOL_PLACES = Decimal("0.000000001")
 
 
 def _lamport_precision(value: Decimal) -> None:
-    if value != value.quantize(SOL_PLACES):
+    if value.normalize().as_tuple().exponent < -9:
         raise ValidationError("SOL amounts have at most 9 decimals (lamports).")
+    if abs(value) > MAX_FIXED_BUY_SOL:
+        raise ValidationError("Too large for a SOL amount.")
+
+
+def _two_decimals(value: Decimal) -> None:
+    if value.normalize().as_tuple().exponent < -2:
+        raise ValidationError("At most 2 decimals.")
 
 
 class SolAmount(fields.Decimal):
@@ -87,7 +93,7 @@ class _WorkflowFields(Schema):
     buy_amount_mode = fields.String(allow_none=True, validate=validate.OneOf(["fixed", "percent"]))
     buy_amount_value = fields.Decimal(allow_none=True, places=None, validate=validate.Range(
         min=0, min_inclusive=False), metadata={"description": "fixed: SOL > 0; percent: 0 < v <= 100"})
-    sell_amount_pct = fields.Decimal(places=None, validate=validate.Range(min=1, max=100))
+    sell_amount_pct = fields.Decimal(places=None, validate=[validate.Range(min=1, max=100), _two_decimals])
     cooldown_seconds = fields.Integer(strict=True, validate=validate.Range(min=0, max=30 * 86400))
     max_open_positions = fields.Integer(strict=True, validate=validate.Range(min=1, max=100))
 

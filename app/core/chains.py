@@ -17,6 +17,8 @@ from typing import Any
 
 MAX_CONDITIONS = 10
 MAX_RULES = 20
+MAX_MODEL_ID = 2**63 - 1  # ml_models.id is a BIGINT
+MAX_FIXED_BUY_SOL = Decimal(10) ** 21 - 1  # what NUMERIC(30, 9) holds
 
 FieldPath = tuple[str | int, ...]
 
@@ -153,16 +155,17 @@ class _Collector:
                 self.add(path + (key,), "Missing data for required field.")
             return None
         value = raw[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                isinstance(value, float) and not math.isfinite(value)):
             self.add(path + (key,), "Not a valid number.")
             return None
-        return Decimal(str(value))
+        return Decimal(value) if isinstance(value, int) else Decimal(str(value))
 
     def model_id(self, raw: Mapping[str, Any], path: FieldPath) -> int | None:
         value = raw.get("model_id")
         if value is None:
             self.add(path + ("model_id",), "Missing data for required field.")
-        elif isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        elif isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_MODEL_ID:
             self.add(path + ("model_id",), "Must be a positive integer model id.")
         else:
             return value
@@ -352,8 +355,10 @@ def check_amounts(
         errors[("buy_amount_value",)] = ["Must be greater than 0."]
     elif amount_mode == AmountMode.PERCENT.value and amount_value > 100:
         errors[("buy_amount_value",)] = ["A percent of the balance must be at most 100."]
-    elif amount_mode == AmountMode.FIXED.value and amount_value != amount_value.quantize(Decimal("1e-9")):
+    elif amount_mode == AmountMode.FIXED.value and amount_value.normalize().as_tuple().exponent < -9:
         errors[("buy_amount_value",)] = ["SOL amounts have at most 9 decimals (lamports)."]
+    elif amount_mode == AmountMode.FIXED.value and amount_value > MAX_FIXED_BUY_SOL:
+        errors[("buy_amount_value",)] = ["Too large for a SOL amount."]
     return errors
 
 
