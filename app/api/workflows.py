@@ -23,7 +23,7 @@ from app.api.schemas import (
     WorkflowPatchSchema,
     WorkflowSchema,
 )
-from app.core.chains import parse_chain, summarize
+from app.core.chains import load_stored_chain, summarize
 from app.reports import workflow_stats
 from app.services import workflows as workflow_service
 
@@ -33,7 +33,7 @@ blp = Blueprint("workflows", __name__, url_prefix="/api/buy",
 
 def present(row: dict[str, Any]) -> dict[str, Any]:
     """Add the readable chain summary to a workflow row."""
-    chain = parse_chain(row["type"], row["chain"])
+    chain = load_stored_chain(row["type"], row["chain"])
     return {**row, "summary": summarize(chain, row["buy_amount_mode"], row["buy_amount_value"])}
 
 

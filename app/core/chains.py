@@ -433,3 +433,25 @@ def _pct(probability: float) -> str:
 def _plain(value: Decimal | None) -> str:
     text = format(Decimal(value).normalize(), "f")
     return text
+
+
+def load_stored_chain(workflow_type: WorkflowType | str, stored: Mapping[str, Any]) -> Chain:
+    """Rebuild a chain from its canonical stored JSON (written by chain_to_json) without re-validating it."""
+    if WorkflowType(workflow_type) is WorkflowType.BUY:
+        trigger = stored["trigger"]
+        return BuyChain(
+            PredictionTrigger(trigger["model_id"], trigger["min_probability"]),
+            tuple(OnDemandCondition(c["model_id"], Operator(c["operator"]), c["threshold"])
+                  for c in stored.get("conditions", ())),
+        )
+    return SellChain(tuple(
+        SellRule(RuleType(r["type"]), _stored_decimal(r.get("percent")), _stored_decimal(r.get("minutes")),
+                 _stored_decimal(r.get("sell_pct")))
+        for r in stored["rules"]
+    ))
+
+
+def _stored_decimal(value: int | float | None) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(value) if isinstance(value, int) else Decimal(str(value))

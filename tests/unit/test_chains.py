@@ -536,3 +536,16 @@ def test_operator_holds_on_parsed_threshold_equal_to_probability():
     parsed = parse_chain(BUY, buy(trig(18, 0.7), [cond(23, "gte", 0.6)]))
     assert parsed.conditions[0].operator.holds(0.6, parsed.conditions[0].threshold)
     assert 0.7 >= parsed.trigger.min_probability
+
+
+@pytest.mark.parametrize("workflow_type, raw", [
+    ("BUY", {"trigger": {"type": "prediction_alert", "model_id": 3, "min_probability": 0.25},
+             "conditions": [{"type": "on_demand_prediction", "model_id": 4, "operator": "lt", "threshold": 0.1}]}),
+    ("SELL", {"rules": [{"type": "stop_loss", "percent": -5.5}, {"type": "take_profit", "percent": 20, "sell_pct": 50},
+                        {"type": "timeout", "minutes": 0.5}]}),
+])
+def test_load_stored_chain_equals_validated_parse(workflow_type, raw):
+    from app.core.chains import load_stored_chain
+
+    parsed = parse_chain(workflow_type, raw)
+    assert load_stored_chain(workflow_type, chain_to_json(parsed)) == parsed
