@@ -115,3 +115,57 @@ CREATE TABLE workflow_executions (
 CREATE INDEX idx_wf_exec_workflow_created ON workflow_executions (workflow_id, created_at DESC);
 CREATE INDEX idx_wf_exec_created ON workflow_executions (created_at DESC);
 CREATE INDEX idx_wf_exec_result_created ON workflow_executions (result, created_at DESC);
+
+-- migrate: 2 predictions, coin metrics, mint decimals, model metadata
+ALTER TABLE ml_models ADD COLUMN description TEXT;
+ALTER TABLE ml_models ADD COLUMN num_features INTEGER;
+
+CREATE TABLE mints (
+    mint       TEXT PRIMARY KEY,
+    decimals   SMALLINT NOT NULL CHECK (decimals BETWEEN 0 AND 18),
+    symbol     TEXT,
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+
+CREATE TABLE coin_metrics (
+    mint            TEXT NOT NULL,
+    ts              TIMESTAMPTZ NOT NULL,
+    price_sol       NUMERIC(38, 18) NOT NULL CHECK (price_sol > 0),
+    volume_sol      NUMERIC(30, 9),
+    buy_volume_sol  NUMERIC(30, 9),
+    sell_volume_sol NUMERIC(30, 9),
+    market_cap_sol  NUMERIC(30, 9),
+    liquidity_sol   NUMERIC(30, 9),
+    trades          INTEGER,
+    holders         INTEGER,
+    PRIMARY KEY (mint, ts)
+);
+
+CREATE TABLE predictions (
+    id           UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    client_id    TEXT UNIQUE,
+    mint         TEXT NOT NULL,
+    model_id     BIGINT REFERENCES ml_models(id) ON DELETE SET NULL,
+    probability  DOUBLE PRECISION NOT NULL CHECK (probability BETWEEN 0 AND 1),
+    prediction   INTEGER,
+    tag          TEXT,
+    predicted_at TIMESTAMPTZ NOT NULL,
+    received_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    job_id       TEXT,
+    status       TEXT NOT NULL DEFAULT 'PENDING' CHECK (status IN ('PENDING', 'EVALUATED', 'FAILED')),
+    evaluated_at TIMESTAMPTZ,
+    outcomes     JSONB NOT NULL DEFAULT '[]'
+);
+CREATE INDEX idx_predictions_pending ON predictions (received_at) WHERE status = 'PENDING';
+CREATE INDEX idx_predictions_mint ON predictions (mint, predicted_at DESC);
+
+ALTER TABLE workflow_executions ADD COLUMN prediction_id UUID REFERENCES predictions(id) ON DELETE SET NULL;
+-- A prediction is evaluated at most once per workflow, whatever the number of jobs or retries.
+CREATE UNIQUE INDEX uq_wf_exec_prediction_workflow ON workflow_executions (prediction_id, workflow_id)
+    WHERE prediction_id IS NOT NULL;
+-- Cooldown reads "last EXECUTED of this workflow".
+CREATE INDEX idx_wf_exec_workflow_executed ON workflow_executions (workflow_id, created_at DESC)
+    WHERE result = 'EXECUTED';
+-- BUY evaluation looks up active BUY workflows by their trigger model.
+CREATE INDEX idx_workflows_trigger_model ON trading_workflows (((chain -> 'trigger' ->> 'model_id')::bigint))
+    WHERE type = 'BUY' AND is_active;

@@ -67,9 +67,10 @@ def _openapi_settings() -> dict:
 
 
 def _register_blueprints(api: Api) -> None:
-    from app.api import health, wallets, workflows
+    from app.api import health, predictions, wallets, workflows
 
-    for module in (health, wallets, workflows):
+    predictions.register_spec(api)
+    for module in (health, wallets, workflows, predictions):
         api.register_blueprint(module.blp)
 
 

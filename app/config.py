@@ -42,6 +42,9 @@ class Config:
     wallet_encryption_key: str | None
     db_pool_max: int
     log_level: str
+    sim_seed: int = 42
+    feature_max_staleness_seconds: int = 300
+    price_max_staleness_seconds: int = 120
 
     @property
     def embedded(self) -> bool:
@@ -132,4 +135,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         wallet_encryption_key=encryption_key,
         db_pool_max=_int(env, "DB_POOL_MAX", 8, 1, 200),
         log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+        sim_seed=_int(env, "SIM_SEED", 42, 0, 2**31),
+        feature_max_staleness_seconds=_int(env, "FEATURE_MAX_STALENESS_SECONDS", 300, 1, 86_400),
+        price_max_staleness_seconds=_int(env, "PRICE_MAX_STALENESS_SECONDS", 120, 1, 86_400),
     )

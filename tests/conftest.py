@@ -19,7 +19,8 @@ from app.config import PROJECT_ROOT, Config, load_config
 from app.embedded import EmbeddedServices
 from app.migrate import migrate
 
-TABLES = ("workflow_executions", "trade_logs", "positions", "trading_workflows", "ml_models", "wallets")
+TABLES = ("workflow_executions", "trade_logs", "positions", "predictions", "coin_metrics", "mints",
+          "trading_workflows", "ml_models", "wallets")
 
 
 def with_database(url: str, name: str) -> str:

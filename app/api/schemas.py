@@ -249,3 +249,55 @@ class DeletedSchema(Schema):
 
     status = fields.String()
     id = fields.String()
+
+
+# --- predictions ---------------------------------------------------------
+
+def _solana_address(value: str) -> None:
+    from app.core.solana import is_address
+
+    if not is_address(value):
+        raise ValidationError("Not a base58 Solana address (32 bytes).")
+
+
+class PredictionInSchema(Schema):
+    """One prediction as posted by a model server (alone or in a list)."""
+
+    id = fields.String(validate=validate.Length(min=1, max=128), data_key="id", attribute="client_id",
+                       metadata={"description": "Client idempotency key: the same id twice is stored once"})
+    mint = fields.String(required=True, validate=_solana_address)
+    model_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1))
+    probability = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=0, max=1))
+    prediction = fields.Integer(strict=True, allow_none=True)
+    tag = fields.String(allow_none=True, validate=validate.Length(max=100))
+    timestamp = fields.AwareDateTime(required=True, attribute="predicted_at",
+                                     metadata={"description": "When the model predicted (timezone required)"})
+
+
+class PredictionAcceptedSchema(Schema):
+    """What POST /api/predictions stored and enqueued for one prediction."""
+
+    id = fields.UUID()
+    client_id = fields.String(allow_none=True)
+    job_id = fields.String(allow_none=True)
+    status = fields.String()
+    duplicate = fields.Boolean(metadata={"description": "True when the client id was already stored"})
+
+
+class PredictionSchema(Schema):
+    """A stored prediction, what its evaluation concluded per workflow, and the executions it caused."""
+
+    id = fields.UUID()
+    client_id = fields.String(allow_none=True)
+    mint = fields.String()
+    model_id = fields.Integer(allow_none=True)
+    probability = fields.Float()
+    prediction = fields.Integer(allow_none=True)
+    tag = fields.String(allow_none=True)
+    timestamp = fields.DateTime(attribute="predicted_at")
+    received_at = fields.DateTime()
+    job_id = fields.String(allow_none=True)
+    status = fields.String()
+    evaluated_at = fields.DateTime(allow_none=True)
+    outcomes = fields.List(fields.Dict())
+    executions = fields.List(fields.Nested(ExecutionSchema))

@@ -20,20 +20,28 @@ _FILTER = """WHERE (%(workflow_id)s::uuid IS NULL OR we.workflow_id = %(workflow
   AND (%(type)s::text IS NULL OR tw.type = %(type)s)"""
 
 
-def insert(conn: Connection, values: dict[str, Any]) -> UUID:
-    """Log one execution; returns its id."""
+def insert(conn: Connection, values: dict[str, Any]) -> UUID | None:
+    """Log one execution; returns its id, or None when this prediction already has one for the workflow."""
     params = {
-        "trade_log_id": None, "position_id": None, "error_message": None, **values,
+        "trade_log_id": None, "position_id": None, "error_message": None, "prediction_id": None, **values,
         "trigger_data": Jsonb(values.get("trigger_data", {})), "steps_log": Jsonb(values.get("steps_log", [])),
     }
-    return conn.execute(
+    row = conn.execute(
         """INSERT INTO workflow_executions (workflow_id, mint, trigger_data, steps_log, result,
-               trade_log_id, position_id, error_message)
+               trade_log_id, position_id, error_message, prediction_id)
            VALUES (%(workflow_id)s, %(mint)s, %(trigger_data)s, %(steps_log)s, %(result)s,
-               %(trade_log_id)s, %(position_id)s, %(error_message)s)
+               %(trade_log_id)s, %(position_id)s, %(error_message)s, %(prediction_id)s)
+           ON CONFLICT (prediction_id, workflow_id) WHERE prediction_id IS NOT NULL DO NOTHING
            RETURNING id""",
         params,
-    ).fetchone()["id"]
+    ).fetchone()
+    return None if row is None else row["id"]
+
+
+def for_prediction(conn: Connection, prediction_id: UUID) -> list[dict[str, Any]]:
+    """The executions a prediction caused."""
+    return conn.execute(_SELECT + "WHERE we.prediction_id = %s ORDER BY we.created_at, we.id",
+                        (prediction_id,)).fetchall()
 
 
 def for_workflow(conn: Connection, workflow_id: UUID, limit: int) -> list[dict[str, Any]]:

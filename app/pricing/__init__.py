@@ -1,0 +1,1 @@
+"""Price sources and external price APIs."""

@@ -1,0 +1,42 @@
+"""SQL the BUY engine reads: active workflows for a trigger model with their wallet's state."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from psycopg import Connection
+
+_STATE = """
+    (SELECT max(we.created_at) FROM workflow_executions we
+      WHERE we.workflow_id = tw.id AND we.result = 'EXECUTED') AS last_executed_at,
+    (SELECT count(*) FROM positions p WHERE p.wallet_id = w.id AND p.status = 'OPEN') AS open_positions,
+    EXISTS (SELECT 1 FROM positions p WHERE p.wallet_id = w.id AND p.mint = %(mint)s AND p.status = 'OPEN')
+        AS holds_mint,
+    now() AS db_now
+"""
+
+
+def active_for_trigger(conn: Connection, model_id: int, mint: str) -> list[dict[str, Any]]:
+    """Active BUY workflows triggered by model_id on trading-enabled wallets, with each wallet's state."""
+    return conn.execute(
+        f"""SELECT tw.id, tw.name, tw.chain, tw.buy_amount_mode, tw.buy_amount_value, tw.cooldown_seconds,
+                   tw.max_open_positions, w.id AS wallet_id, w.type AS wallet_type,
+                   w.virtual_sol_balance, {_STATE}
+            FROM trading_workflows tw JOIN wallets w ON w.id = tw.wallet_id
+            WHERE tw.type = 'BUY' AND tw.is_active AND w.trading_enabled
+              AND ((tw.chain -> 'trigger' ->> 'model_id')::bigint) = %(model_id)s
+            ORDER BY tw.created_at, tw.id""",
+        {"model_id": model_id, "mint": mint},
+    ).fetchall()
+
+
+def lock_for_buy(conn: Connection, workflow_id: UUID, mint: str) -> dict[str, Any] | None:
+    """Row-lock the workflow's wallet (serialising its buys) and re-read the state; None if no longer eligible."""
+    return conn.execute(
+        f"""SELECT tw.is_active, w.trading_enabled, w.virtual_sol_balance, {_STATE}
+            FROM trading_workflows tw JOIN wallets w ON w.id = tw.wallet_id
+            WHERE tw.id = %(workflow_id)s
+            FOR UPDATE OF w""",
+        {"workflow_id": workflow_id, "mint": mint},
+    ).fetchone()

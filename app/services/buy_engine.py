@@ -1,0 +1,212 @@
+"""BUY evaluation (SPEC §4): a prediction meets every active BUY workflow its model triggers.
+
+Unlocked first pass (trigger, cooldown, held mint, max positions, conditions), then a
+transaction that locks the wallet row, re-checks the same rules on fresh state, sizes the
+buy, quotes it and writes trade, position, balance and execution together. The database
+keeps it exactly-once: one OPEN position per wallet and mint (unique index) and one
+execution per prediction and workflow (unique index).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from psycopg import Connection, errors
+
+from app.core.buy import (
+    BuyWorkflow,
+    Decision,
+    PredictionSignal,
+    Verdict,
+    WalletState,
+    condition_step,
+    precheck,
+    size_buy,
+)
+from app.core.chains import AmountMode, load_stored_chain
+from app.core.paper import buy_fill, buy_swap_lamports
+from app.core.solana import lamports_to_sol, sol_to_lamports
+from app.pricing.sources import PriceSource, PriceUnavailable
+from app.repos import buy_candidates, positions
+from app.repos import executions as execution_repo
+from app.repos import predictions as prediction_repo
+
+log = logging.getLogger(__name__)
+
+Predictor = Callable[[Connection, int, str, datetime], float]
+
+
+@dataclass
+class BuyDeps:
+    """What the engine needs from the outside world."""
+
+    price_source: PriceSource
+    predict: Predictor
+    fee_bps: int
+    on_position_opened: Callable[[UUID], None] = lambda position_id: None
+
+
+@dataclass
+class _Evaluation:
+    """One prediction's evaluation: its trigger data and a per-model probability cache."""
+
+    prediction: dict[str, Any]
+    deps: BuyDeps
+    probabilities: dict[int, tuple[float | None, str | None]] = field(default_factory=dict)
+
+    @property
+    def signal(self) -> PredictionSignal:
+        p = self.prediction
+        return PredictionSignal(p["mint"], p["model_id"], p["probability"])
+
+    def trigger_data(self) -> dict[str, Any]:
+        p = self.prediction
+        return {"prediction_id": str(p["id"]), "client_id": p["client_id"], "model_id": p["model_id"],
+                "probability": p["probability"], "prediction": p["prediction"], "tag": p["tag"],
+                "timestamp": p["predicted_at"].isoformat()}
+
+
+def evaluate_prediction(conn: Connection, prediction_id: UUID, deps: BuyDeps) -> list[dict[str, Any]]:
+    """Evaluate one stored prediction against its BUY workflows; returns (and stores) the outcome per workflow."""
+    prediction = prediction_repo.get(conn, prediction_id)
+    if prediction is None or prediction["status"] != "PENDING" or prediction["model_id"] is None:
+        return [] if prediction is None else prediction["outcomes"]
+    evaluation = _Evaluation(prediction, deps)
+    outcomes = []
+    for row in buy_candidates.active_for_trigger(conn, prediction["model_id"], prediction["mint"]):
+        try:
+            outcomes.append(_evaluate_workflow(conn, evaluation, row))
+        except Exception as exc:
+            log.exception("BUY workflow %s failed on prediction %s", row["id"], prediction_id)
+            outcomes.append(_log_error(conn, evaluation, row, (), f"internal error: {type(exc).__name__}: {exc}"))
+    prediction_repo.mark_evaluated(conn, prediction_id, outcomes)
+    return outcomes
+
+
+def _workflow(row: dict[str, Any]) -> BuyWorkflow:
+    return BuyWorkflow(row["id"], row["name"], load_stored_chain("BUY", row["chain"]),
+                       AmountMode(row["buy_amount_mode"]), row["buy_amount_value"], row["cooldown_seconds"],
+                       row["max_open_positions"])
+
+
+def _precheck(workflow: BuyWorkflow, state: dict[str, Any], signal: PredictionSignal) -> Decision:
+    wallet = WalletState(state["virtual_sol_balance"], state["open_positions"], state["holds_mint"])
+    return precheck(workflow, wallet, signal, state["last_executed_at"], state["db_now"])
+
+
+def _evaluate_workflow(conn: Connection, ev: _Evaluation, row: dict[str, Any]) -> dict[str, Any]:
+    workflow = _workflow(row)
+    first = _precheck(workflow, row, ev.signal)
+    if first.verdict is not Verdict.CONTINUE:
+        return _conclude(conn, ev, row, first.verdict, first.steps, first.reason)
+    steps = first.steps
+    for index, condition in enumerate(workflow.chain.conditions):
+        probability, error = _probability(conn, ev, condition.model_id)
+        decision = condition_step(index, condition, probability, error)
+        steps += decision.steps
+        if decision.verdict is not Verdict.CONTINUE:
+            return _conclude(conn, ev, row, decision.verdict, steps, decision.reason)
+    if row["wallet_type"] != "TEST":
+        return _conclude(conn, ev, row, Verdict.ERROR, steps,
+                         "REAL wallets cannot trade in this build (on-chain execution is not implemented)")
+    return _buy(conn, ev, row, workflow, steps)
+
+
+def _probability(conn: Connection, ev: _Evaluation, model_id: int) -> tuple[float | None, str | None]:
+    """The model's on-demand probability for the mint at the prediction's time, computed once per evaluation."""
+    if model_id not in ev.probabilities:
+        try:
+            ev.probabilities[model_id] = (ev.deps.predict(conn, model_id, ev.prediction["mint"],
+                                                          ev.prediction["predicted_at"]), None)
+        except Exception as exc:  # noqa: BLE001 - any failure is this condition's ERROR, with its message
+            ev.probabilities[model_id] = (None, str(exc) or type(exc).__name__)
+    return ev.probabilities[model_id]
+
+
+def _buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], workflow: BuyWorkflow,
+         steps: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    try:
+        with conn.transaction():
+            outcome = _buy_locked(conn, ev, row, workflow, steps)
+    except errors.UniqueViolation:
+        return _outcome(row, Verdict.SKIPPED, "a concurrent evaluation bought this mint for the wallet first")
+    except PriceUnavailable as exc:
+        return _log_error(conn, ev, row, (*steps, {"step": "quote", "result": "error", "error": str(exc)}),
+                          f"no price: {exc}")
+    if outcome.get("position_id"):
+        ev.deps.on_position_opened(UUID(outcome["position_id"]))
+    return outcome
+
+
+def _buy_locked(conn: Connection, ev: _Evaluation, row: dict[str, Any], workflow: BuyWorkflow,
+                steps: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    state = buy_candidates.lock_for_buy(conn, workflow.id, ev.prediction["mint"])
+    if state is None or not state["is_active"] or not state["trading_enabled"]:
+        return _outcome(row, Verdict.SKIPPED, "workflow or wallet switched off meanwhile")
+    again = _precheck(workflow, state, ev.signal)
+    if again.verdict is not Verdict.CONTINUE:
+        return _conclude(conn, ev, row, again.verdict, (*steps, *again.steps[1:]), again.reason)
+    sized = size_buy(workflow, state["virtual_sol_balance"])
+    steps += sized.steps
+    if sized.verdict is not Verdict.CONTINUE:
+        return _conclude(conn, ev, row, sized.verdict, steps, sized.reason)
+    decimals = positions.decimals_of(conn, ev.prediction["mint"])
+    if decimals is None:
+        return _conclude(conn, ev, row, Verdict.ERROR, steps,
+                         "decimals of this mint are unknown: POST /api/coins/{mint}/metrics with \"decimals\"")
+    return _fill_buy(conn, ev, row, sized.amount_sol, decimals, steps)
+
+
+def _fill_buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], amount_sol: Decimal, decimals: int,
+              steps: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    mint = ev.prediction["mint"]
+    total = sol_to_lamports(amount_sol)
+    fee, swap = buy_swap_lamports(total, ev.deps.fee_bps)
+    quote = ev.deps.price_source.quote_buy(mint, decimals, swap)
+    steps += ({"step": "quote", "source": quote.source, "in_lamports": swap, "fee_lamports": fee,
+               "out_raw": str(quote.amount_out), "details": quote.details, "result": "passed"},)
+    if quote.amount_out <= 0:
+        return _conclude(conn, ev, row, Verdict.REJECTED, steps, "the quote returns no tokens for this amount")
+    fill = buy_fill(total, ev.deps.fee_bps, quote.amount_out, decimals)
+    position_id = positions.insert_open(conn, {
+        "wallet_id": row["wallet_id"], "mint": mint, "decimals": decimals, "tokens_raw": fill.tokens_raw,
+        "sol_spent": amount_sol, "price_sol": fill.price_sol, "workflow_id": row["id"]})
+    trade_id = positions.insert_trade(conn, {
+        "wallet_id": row["wallet_id"], "position_id": position_id, "workflow_id": row["id"], "mint": mint,
+        "action": "BUY", "sol_amount": amount_sol, "token_amount_raw": fill.tokens_raw,
+        "price_sol": fill.price_sol, "fee_sol": lamports_to_sol(fill.fee_lamports)})
+    positions.debit_wallet(conn, row["wallet_id"], amount_sol)
+    steps += ({"step": "execute_buy", "result": "executed", "tokens_raw": str(fill.tokens_raw),
+               "entry_price_sol": str(fill.price_sol), "sol_spent": str(amount_sol)},)
+    outcome = _conclude(conn, ev, row, Verdict.EXECUTED, steps, None, trade_log_id=trade_id, position_id=position_id)
+    if outcome["execution_id"] is None:
+        raise errors.UniqueViolation("execution already logged for this prediction and workflow")
+    return {**outcome, "position_id": str(position_id)}
+
+
+def _conclude(conn: Connection, ev: _Evaluation, row: dict[str, Any], verdict: Verdict,
+              steps: tuple[dict[str, Any], ...], reason: str | None, **links: Any) -> dict[str, Any]:
+    """Log REJECTED / ERROR / EXECUTED executions (ignored and skipped ones are only recorded on the prediction)."""
+    if verdict in (Verdict.IGNORED, Verdict.SKIPPED):
+        return _outcome(row, verdict, reason)
+    execution_id = execution_repo.insert(conn, {
+        "workflow_id": row["id"], "mint": ev.prediction["mint"], "trigger_data": ev.trigger_data(),
+        "steps_log": list(steps), "result": verdict.value, "prediction_id": ev.prediction["id"],
+        "error_message": reason if verdict is Verdict.ERROR else None, **links})
+    return {**_outcome(row, verdict, reason), "execution_id": str(execution_id) if execution_id else None}
+
+
+def _log_error(conn: Connection, ev: _Evaluation, row: dict[str, Any], steps: tuple[dict[str, Any], ...],
+               message: str) -> dict[str, Any]:
+    return _conclude(conn, ev, row, Verdict.ERROR, steps, message)
+
+
+def _outcome(row: dict[str, Any], verdict: Verdict, reason: str | None) -> dict[str, Any]:
+    return {"workflow_id": str(row["id"]), "workflow_name": row["name"], "result": verdict.value,
+            "reason": reason, "execution_id": None}

@@ -1,0 +1,48 @@
+"""BUY jobs: evaluate posted predictions (one job per POST)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from uuid import UUID
+
+from psycopg import Connection
+
+from app.pricing.factory import price_source
+from app.services.buy_engine import BuyDeps, evaluate_prediction
+from jobs import context
+
+log = logging.getLogger(__name__)
+
+
+def _predict(conn: Connection, model_id: int, mint: str, at: datetime) -> float:
+    from app.services.models import predict_for_mint
+
+    probability, _features = predict_for_mint(conn, model_id, mint, at, context.booster_cache())
+    return probability
+
+
+def _on_position_opened(position_id: UUID) -> None:
+    """Start the position's sell checks (the scheduler's reconciler also repairs a missed one)."""
+    try:
+        from jobs.sell import schedule_position
+    except ImportError:
+        return
+    schedule_position(position_id)
+
+
+def buy_deps(conn: Connection) -> BuyDeps:
+    """The engine's dependencies in a worker process."""
+    cfg = context.config()
+    return BuyDeps(price_source=price_source(cfg, conn, context.redis()), predict=_predict,
+                   fee_bps=cfg.paper_fee_bps, on_position_opened=_on_position_opened)
+
+
+def evaluate_predictions(prediction_ids: list[str]) -> list[list[dict]]:
+    """Evaluate each prediction against its BUY workflows, in order; returns the outcomes."""
+    results = []
+    with context.db() as conn:
+        deps = buy_deps(conn)
+        for prediction_id in prediction_ids:
+            results.append(evaluate_prediction(conn, UUID(prediction_id), deps))
+    return results
