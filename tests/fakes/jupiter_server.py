@@ -76,7 +76,7 @@ class FakeJupiter:
         """Listen on a free loopback port in a background thread."""
         server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         server.fake = self  # type: ignore[attr-defined]
-        threading.Thread(target=server.serve_forever, name="fake-jupiter", daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.02,), name="fake-jupiter", daemon=True).start()
         self._server = server
         return self
 
@@ -196,7 +196,7 @@ def _quote_body(input_mint: str, output_mint: str, in_amount: int, out_amount: i
 class _Handler(BaseHTTPRequestHandler):
     """Hands each GET to the FakeJupiter attached to the server."""
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         """Answer one request."""
         headers = {name.lower(): value for name, value in self.headers.items()}
         status, body, extra = self.server.fake.answer(self.path, headers)  # type: ignore[attr-defined]
@@ -211,5 +211,5 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client stopped waiting (timeout tests)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (base class signature)
+    def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""
