@@ -169,3 +169,8 @@ CREATE INDEX idx_wf_exec_workflow_executed ON workflow_executions (workflow_id, 
 -- BUY evaluation looks up active BUY workflows by their trigger model.
 CREATE INDEX idx_workflows_trigger_model ON trading_workflows (((chain -> 'trigger' ->> 'model_id')::bigint))
     WHERE type = 'BUY' AND is_active;
+
+-- migrate: 3 sell monitor
+-- The rule whose sell last failed: its ERROR is logged once, not at every check.
+ALTER TABLE positions ADD COLUMN failing_rule TEXT;
+CREATE INDEX idx_positions_open ON positions (mint) WHERE status = 'OPEN';

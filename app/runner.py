@@ -56,8 +56,12 @@ def run(names: list[str] | None = None) -> int:
         manager = Manager(Printer(sys.stdout))
         env = process_env(config)
         for name, command in procfile_processes().items():
-            if not names or name in names:
-                manager.add_process(name, command, env=env, cwd=str(PROJECT_ROOT))
+            if names and name not in names:
+                continue
+            copies = config.worker_processes if name == "worker" else 1
+            for index in range(1, copies + 1):
+                label = f"{name}.{index}" if copies > 1 else name
+                manager.add_process(label, command, env=env, cwd=str(PROJECT_ROOT))
         _print_banner(config, services)
         manager.loop()
         return manager.returncode or 0

@@ -24,10 +24,8 @@ def _predict(conn: Connection, model_id: int, mint: str, at: datetime) -> float:
 
 def _on_position_opened(position_id: UUID) -> None:
     """Start the position's sell checks (the scheduler's reconciler also repairs a missed one)."""
-    try:
-        from jobs.sell import schedule_position
-    except ImportError:
-        return
+    from jobs.sell import schedule_position
+
     schedule_position(position_id)
 
 

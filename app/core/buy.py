@@ -80,7 +80,10 @@ def precheck(
     trigger = workflow.chain.trigger
     trigger_step = {"step": "trigger", "model_id": signal.model_id, "probability": signal.probability,
                     "min_probability": trigger.min_probability}
-    if signal.model_id != trigger.model_id or signal.probability < trigger.min_probability:
+    if signal.model_id != trigger.model_id:
+        return Decision(Verdict.IGNORED, ({**trigger_step, "result": "other_model"},),
+                        "not this workflow's trigger model")
+    if signal.probability < trigger.min_probability:
         return Decision(Verdict.IGNORED, ({**trigger_step, "result": "below_threshold"},), "below min_probability")
     steps: tuple[dict[str, Any], ...] = ({**trigger_step, "result": "passed"},)
     if last_executed_at is not None:
@@ -102,6 +105,7 @@ def condition_step(index: int, condition: OnDemandCondition, probability: float 
     step = {"step": f"condition_{index + 1}", "type": "on_demand_prediction", "model_id": condition.model_id,
             "operator": condition.operator.value, "threshold": condition.threshold}
     if error is not None or probability is None:
+        error = error or "the model returned no probability"
         return Decision(Verdict.ERROR, ({**step, "result": "error", "error": error},),
                         f"condition {index + 1} (model {condition.model_id}): {error}")
     passed = condition.operator.holds(probability, condition.threshold)
@@ -119,11 +123,16 @@ def size_buy(workflow: BuyWorkflow, balance_sol: Decimal) -> Decision:
         amount = (balance_sol * workflow.amount_value / 100).quantize(LAMPORT, rounding=ROUND_FLOOR)
     else:
         amount = workflow.amount_value
-    step = {"step": "amount_check", "mode": workflow.amount_mode.value, "value": str(workflow.amount_value),
-            "balance_sol": str(balance_sol), "amount_sol": str(amount)}
+    step = {"step": "amount_check", "mode": workflow.amount_mode.value, "value": _plain(workflow.amount_value),
+            "balance_sol": _plain(balance_sol), "amount_sol": _plain(amount)}
     if amount <= 0:
         return Decision(Verdict.REJECTED, ({**step, "result": "rejected"},), "buy amount rounds to 0 lamports")
     if amount > balance_sol:
         return Decision(Verdict.REJECTED, ({**step, "result": "rejected"},),
-                        f"insufficient balance: need {amount} SOL, have {balance_sol} SOL")
+                        f"insufficient balance: need {_plain(amount)} SOL, have {_plain(balance_sol)} SOL")
     return Decision(Verdict.CONTINUE, ({**step, "result": "passed"},), amount_sol=amount)
+
+
+def _plain(value: Decimal) -> str:
+    """A decimal without exponent notation (0.000000001, not 1E-9)."""
+    return format(value, "f")

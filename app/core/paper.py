@@ -62,10 +62,12 @@ def sell_fill(tokens_raw: int, gross_lamports: int, fee_bps: int, decimals: int)
 
 
 def tokens_for_lamports(lamports: int, price_sol: Decimal, decimals: int) -> int:
-    """Raw tokens bought with lamports at price_sol per whole token (floored)."""
-    return int((Decimal(lamports) * (Decimal(10) ** decimals)) // (price_sol * LAMPORTS_PER_SOL))
+    """Raw tokens bought with lamports at price_sol per whole token (floored, exact integer arithmetic)."""
+    numerator, denominator = price_sol.as_integer_ratio()
+    return lamports * 10**decimals * denominator // (numerator * LAMPORTS_PER_SOL)
 
 
 def lamports_for_tokens(tokens_raw: int, price_sol: Decimal, decimals: int) -> int:
-    """Lamports received for raw tokens at price_sol per whole token (floored)."""
-    return int((Decimal(tokens_raw) * price_sol * LAMPORTS_PER_SOL) // (Decimal(10) ** decimals))
+    """Lamports received for raw tokens at price_sol per whole token (floored, exact integer arithmetic)."""
+    numerator, denominator = price_sol.as_integer_ratio()
+    return tokens_raw * numerator * LAMPORTS_PER_SOL // (denominator * 10**decimals)

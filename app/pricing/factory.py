@@ -53,8 +53,11 @@ def price_source(config: Config, conn: Connection, redis_conn: redis.Redis, cloc
     if config.price_source is PriceSource.METRICS:
         from app.repos import coin_metrics
 
-        return sources.metrics_source(lambda mint: coin_metrics.latest_price(conn, mint),
-                                      timedelta(seconds=config.price_max_staleness_seconds), clock)
+        def latest(mint: str):
+            point = coin_metrics.latest_point(conn, mint)
+            return None if point is None else (point["price_sol"], point["ts"])
+
+        return sources.metrics_source(latest, timedelta(seconds=config.price_max_staleness_seconds), clock)
     return JupiterPriceSource(_jupiter_client(config, redis_conn))
 
 

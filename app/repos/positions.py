@@ -41,3 +41,64 @@ def decimals_of(conn: Connection, mint: str) -> int | None:
     """The mint's decimals, if known."""
     row = conn.execute("SELECT decimals FROM mints WHERE mint = %s", (mint,)).fetchone()
     return None if row is None else row["decimals"]
+
+
+def check_target(conn: Connection, position_id: UUID) -> dict[str, Any] | None:
+    """A position with its wallet and the wallet's active SELL workflow (NULLs when none)."""
+    return conn.execute(
+        """SELECT p.*, w.alias AS wallet_alias, w.type AS wallet_type, w.trading_enabled,
+                  sw.id AS sell_workflow_id, sw.name AS sell_workflow_name, sw.chain AS sell_chain,
+                  sw.sell_amount_pct
+           FROM positions p JOIN wallets w ON w.id = p.wallet_id
+           LEFT JOIN trading_workflows sw ON sw.wallet_id = p.wallet_id AND sw.type = 'SELL' AND sw.is_active
+           WHERE p.id = %s""", (position_id,)).fetchone()
+
+
+def lock_open(conn: Connection, position_id: UUID) -> dict[str, Any] | None:
+    """Row-lock an OPEN position for this transaction (None when it is closed or gone)."""
+    return conn.execute("SELECT * FROM positions WHERE id = %s AND status = 'OPEN' FOR UPDATE",
+                        (position_id,)).fetchone()
+
+
+def record_price(conn: Connection, position_id: UUID, price_sol: Decimal, peak_price_sol: Decimal) -> None:
+    """Store a check's price, the raised peak and the check time; clear the last check error."""
+    conn.execute(
+        """UPDATE positions SET last_price_sol = %s, peak_price_sol = GREATEST(peak_price_sol, %s),
+               last_checked_at = now(), last_check_error = NULL WHERE id = %s""",
+        (price_sol, peak_price_sol, position_id))
+
+
+def record_check_error(conn: Connection, position_id: UUID, message: str) -> None:
+    """Note a check that could not price or sell the position."""
+    conn.execute("UPDATE positions SET last_checked_at = now(), last_check_error = %s WHERE id = %s",
+                 (message[:1000], position_id))
+
+
+def set_failing_rule(conn: Connection, position_id: UUID, rule: str | None) -> None:
+    """Remember (or clear) the rule whose sell failed, so its ERROR is logged once."""
+    conn.execute("UPDATE positions SET failing_rule = %s WHERE id = %s", (rule, position_id))
+
+
+def apply_sell(conn: Connection, position_id: UUID, values: dict[str, Any]) -> None:
+    """Reduce or close an OPEN position after a sell (fired rule recorded when given)."""
+    conn.execute(
+        """UPDATE positions SET tokens_raw = %(tokens_left)s, sol_received = sol_received + %(net_sol)s,
+               realized_pnl_sol = %(realized)s, failing_rule = NULL,
+               fired_rules = CASE WHEN %(rule_key)s::text IS NULL THEN fired_rules
+                                  ELSE fired_rules || to_jsonb(%(rule_key)s::text) END,
+               status = CASE WHEN %(tokens_left)s = 0 THEN 'CLOSED' ELSE status END,
+               closed_at = CASE WHEN %(tokens_left)s = 0 THEN now() END,
+               close_reason = CASE WHEN %(tokens_left)s = 0 THEN %(reason)s END
+           WHERE id = %(id)s AND status = 'OPEN'""",
+        {**values, "id": position_id})
+
+
+def credit_wallet(conn: Connection, wallet_id: UUID, amount_sol: Decimal) -> None:
+    """Add SOL to a TEST wallet's paper balance."""
+    conn.execute("UPDATE wallets SET virtual_sol_balance = virtual_sol_balance + %s, updated_at = now() "
+                 "WHERE id = %s", (amount_sol, wallet_id))
+
+
+def open_ids(conn: Connection) -> list[UUID]:
+    """Every OPEN position's id."""
+    return [row["id"] for row in conn.execute("SELECT id FROM positions WHERE status = 'OPEN'").fetchall()]

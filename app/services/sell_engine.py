@@ -1,0 +1,179 @@
+"""SELL checks (SPEC §5) and manual sells: price, decide with the pure core, sell exactly once.
+
+A check prices the position with the interval's shared per-mint price, then, holding the
+position's row lock, raises the peak, asks `should_exit`, and when a rule fires quotes the
+exact amount and writes the sell (balance, position, trade, execution) in the same
+transaction. The lock plus the rule recorded in `fired_rules` make a trigger sell at most
+once whatever the number of workers, duplicated jobs or retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from psycopg import Connection
+
+from app.core.chains import load_stored_chain
+from app.core.paper import sell_fill
+from app.core.sell import ExitDecision, PositionState, realized_pnl, should_exit, tokens_to_sell
+from app.core.solana import lamports_to_sol
+from app.errors import Conflict, NotFound
+from app.pricing.sources import PriceSource, PriceUnavailable, utc_now
+from app.repos import executions as execution_repo
+from app.repos import positions as position_repo
+
+log = logging.getLogger(__name__)
+
+class CannotSell(Exception):
+    """The sell cannot be carried out (e.g. REAL wallet): record it, do not retry blindly."""
+
+
+MintPrice = Callable[[str, int, int], Decimal]
+
+
+@dataclass
+class SellDeps:
+    """What checks and sells need from the outside world."""
+
+    mint_price: MintPrice  # (mint, decimals, tokens_raw) -> SOL per whole token, shared per interval
+    price_source: PriceSource  # exact quotes for fills
+    fee_bps: int
+    on_position_closed: Callable[[UUID], None] = lambda position_id: None
+    now: Callable[[], datetime] = utc_now
+
+
+def check_position(conn: Connection, position_id: UUID, deps: SellDeps) -> dict[str, Any]:
+    """One scheduled check of one position; returns what happened (hold, sold, closed, error, …)."""
+    target = position_repo.check_target(conn, position_id)
+    if target is None or target["status"] != "OPEN":
+        deps.on_position_closed(position_id)
+        return {"result": "not_open"}
+    if target["sell_workflow_id"] is None or not target["trading_enabled"]:
+        position_repo.record_check_error(conn, position_id, "no active SELL workflow or trading disabled")
+        return {"result": "no_sell_workflow"}
+    try:
+        price = deps.mint_price(target["mint"], target["token_decimals"], int(target["tokens_raw"]))
+    except PriceUnavailable as exc:
+        position_repo.record_check_error(conn, position_id, f"no price: {exc}")
+        return {"result": "no_price", "error": str(exc)}
+    with conn.transaction():
+        outcome = _check_locked(conn, target, price, deps)
+    if outcome.get("closed"):
+        deps.on_position_closed(position_id)
+    return outcome
+
+
+def _state(position: dict[str, Any]) -> PositionState:
+    return PositionState(position["entry_price_sol"], position["peak_price_sol"] or position["entry_price_sol"],
+                         position["opened_at"], int(position["tokens_raw"]), frozenset(position["fired_rules"]))
+
+
+def _check_locked(conn: Connection, target: dict[str, Any], price: Decimal, deps: SellDeps) -> dict[str, Any]:
+    position = position_repo.lock_open(conn, target["id"])
+    if position is None:
+        return {"result": "not_open", "closed": True}
+    chain = load_stored_chain("SELL", target["sell_chain"])
+    decision = should_exit(chain, target["sell_amount_pct"], _state(position), price, deps.now())
+    position_repo.record_price(conn, position["id"], price, decision.measures.peak_price_sol)
+    if decision.rule is None:
+        if position["failing_rule"]:
+            position_repo.set_failing_rule(conn, position["id"], None)
+        return {"result": "hold", "measures": decision.measures.as_dict()}
+    try:
+        with conn.transaction():
+            return _sell(conn, position, target, decision, deps)
+    except (PriceUnavailable, CannotSell) as exc:
+        return _sell_failed(conn, position, target, decision, str(exc))
+
+
+def _trigger_data(position: dict[str, Any], decision: ExitDecision) -> dict[str, Any]:
+    return {"position_id": str(position["id"]), "rule": decision.rule.type.value, "rule_key": decision.rule_key,
+            "sell_pct": str(decision.sell_pct), "tokens_to_sell": str(decision.tokens_to_sell),
+            **decision.measures.as_dict()}
+
+
+def _sell(conn: Connection, position: dict[str, Any], target: dict[str, Any], decision: ExitDecision,
+          deps: SellDeps) -> dict[str, Any]:
+    if target["wallet_type"] != "TEST":
+        raise CannotSell("REAL wallets cannot trade in this build (on-chain execution is not implemented)")
+    fill = _fill(conn, position, decision.tokens_to_sell, decision.rule.type.value, decision.rule_key, deps,
+                 target["sell_workflow_id"])
+    steps = [{"step": "rule_check", "rule": decision.rule.type.value, "rule_key": decision.rule_key,
+              **decision.measures.as_dict(), "result": "fired"},
+             {"step": "execute_sell", **fill, "result": "executed"}]
+    execution_repo.insert(conn, {
+        "workflow_id": target["sell_workflow_id"], "mint": position["mint"], "result": "EXECUTED",
+        "trigger_data": _trigger_data(position, decision), "steps_log": steps,
+        "trade_log_id": fill["trade_log_id"], "position_id": position["id"]})
+    return {"result": "sold", "rule": decision.rule_key, "closed": fill["tokens_left"] == "0", **fill}
+
+
+def _fill(conn: Connection, position: dict[str, Any], amount: int, reason: str, rule_key: str | None,
+          deps: SellDeps, workflow_id: UUID | None) -> dict[str, Any]:
+    """Quote and book a paper sell of `amount` raw tokens of a locked OPEN position."""
+    quote = deps.price_source.quote_sell(position["mint"], position["token_decimals"], amount)
+    fill = sell_fill(amount, quote.amount_out, deps.fee_bps, position["token_decimals"])
+    net = lamports_to_sol(fill.net_lamports)
+    left = int(position["tokens_raw"]) - amount
+    realized = realized_pnl(position["sol_spent"], int(position["initial_tokens_raw"]), amount, left, net,
+                            position["sol_received"], position["realized_pnl_sol"])
+    position_repo.apply_sell(conn, position["id"], {"tokens_left": left, "net_sol": net, "realized": realized,
+                                                    "rule_key": rule_key, "reason": reason})
+    position_repo.credit_wallet(conn, position["wallet_id"], net)
+    trade_id = position_repo.insert_trade(conn, {
+        "wallet_id": position["wallet_id"], "position_id": position["id"], "workflow_id": workflow_id,
+        "mint": position["mint"], "action": "SELL", "sol_amount": net, "token_amount_raw": amount,
+        "price_sol": fill.price_sol, "fee_sol": lamports_to_sol(fill.fee_lamports),
+        "realized_pnl_sol": realized - position["realized_pnl_sol"], "rule": reason})
+    return {"trade_log_id": trade_id, "tokens_sold": str(amount), "tokens_left": str(left),
+            "gross_lamports": fill.gross_lamports, "fee_lamports": fill.fee_lamports, "net_sol": str(net),
+            "price_sol": str(fill.price_sol), "realized_pnl_sol": str(realized), "quote_source": quote.source}
+
+
+def _sell_failed(conn: Connection, position: dict[str, Any], target: dict[str, Any], decision: ExitDecision,
+                 message: str) -> dict[str, Any]:
+    """Record a failed sell; its ERROR execution is logged once per rule, not at every check."""
+    position_repo.record_check_error(conn, position["id"], f"sell failed: {message}")
+    if position["failing_rule"] != decision.rule_key:
+        position_repo.set_failing_rule(conn, position["id"], decision.rule_key)
+        execution_repo.insert(conn, {
+            "workflow_id": target["sell_workflow_id"], "mint": position["mint"], "result": "ERROR",
+            "trigger_data": _trigger_data(position, decision), "error_message": f"sell failed: {message}",
+            "steps_log": [{"step": "rule_check", "rule_key": decision.rule_key, "result": "fired"},
+                          {"step": "execute_sell", "result": "error", "error": message}],
+            "position_id": position["id"]})
+    return {"result": "sell_failed", "rule": decision.rule_key, "error": message}
+
+
+def sell_manually(conn: Connection, position_id: UUID, pct: Decimal, deps: SellDeps) -> dict[str, Any]:
+    """Sell pct % of a position's held tokens now, through the same locked path as rule exits."""
+    with conn.transaction():
+        position = position_repo.lock_open(conn, position_id)
+        if position is None:
+            _raise_not_open(conn, position_id)
+        wallet_type = conn.execute("SELECT type FROM wallets WHERE id = %s",
+                                   (position["wallet_id"],)).fetchone()["type"]
+        if wallet_type != "TEST":
+            raise Conflict("REAL wallets cannot trade in this build (on-chain execution is not implemented).")
+        try:
+            fill = _fill(conn, position, tokens_to_sell(int(position["tokens_raw"]), pct), "manual", None, deps,
+                         None)
+        except PriceUnavailable as exc:
+            raise Conflict(f"No price to sell at: {exc}") from None
+    if fill["tokens_left"] == "0":
+        deps.on_position_closed(position_id)
+    return fill
+
+
+def _raise_not_open(conn: Connection, position_id: UUID) -> None:
+    exists = conn.execute("SELECT status FROM positions WHERE id = %s", (position_id,)).fetchone()
+    if exists is None:
+        raise NotFound(f"Position {position_id} not found.")
+    raise Conflict(f"Position {position_id} is {exists['status']}: nothing left to sell.")
+
