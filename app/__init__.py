@@ -67,10 +67,10 @@ def _openapi_settings() -> dict:
 
 
 def _register_blueprints(api: Api) -> None:
-    from app.api import coins, health, models, predictions, wallets, workflows
+    from app.api import coins, health, models, positions, predictions, wallets, workflows
 
     predictions.register_spec(api)
-    for module in (health, wallets, workflows, predictions, coins, models):
+    for module in (health, wallets, workflows, predictions, coins, models, positions):
         api.register_blueprint(module.blp)
 
 

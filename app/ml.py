@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -125,7 +126,8 @@ def _inspect_in_child(data: bytes) -> dict:
     except (ValueError, IndexError):
         raise ValueError(f"Not a valid XGBoost model: the loader failed (exit status {done.returncode}).") from None
     if "error" in info:
-        raise ValueError(f"Not a valid XGBoost model: {info['error']}")
+        reason = re.sub(r"^\[[\d:]+\]\s+\S+:\d+:\s*", "", info["error"])  # drop XGBoost's "[time] file:line:"
+        raise ValueError(f"Not a valid XGBoost model: {reason}")
     return info
 
 

@@ -11,6 +11,7 @@ from psycopg import Connection
 from app.pricing.factory import price_source
 from app.services.buy_engine import BuyDeps, evaluate_prediction
 from jobs import context
+from jobs.sell import schedule_position
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +25,7 @@ def _predict(conn: Connection, model_id: int, mint: str, at: datetime) -> float:
 
 def _on_position_opened(position_id: UUID) -> None:
     """Start the position's sell checks (the scheduler's reconciler also repairs a missed one)."""
-    from jobs.sell import schedule_position
-
-    schedule_position(position_id)
+    schedule_position(context.redis(), position_id, context.config().sell_check_interval_seconds)
 
 
 def buy_deps(conn: Connection) -> BuyDeps:

@@ -35,7 +35,7 @@ def requeue_lost_predictions(conn) -> int:
 def run_maintenance() -> dict[str, int]:
     """Reconcile sell schedules and requeue lost predictions; returns what changed."""
     with context.db() as conn:
-        counts = reconcile_schedules(conn)
+        counts = reconcile_schedules(conn, context.redis(), context.config().sell_check_interval_seconds)
         counts["requeued_predictions"] = requeue_lost_predictions(conn)
     if counts["added"] or counts["removed"] or counts["requeued_predictions"]:
         log.info("maintenance: %s", counts)

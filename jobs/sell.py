@@ -10,6 +10,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from psycopg import Connection
+from redis import Redis
 from rq_scheduler import Scheduler
 
 from app.core.paper import price_per_token
@@ -32,26 +33,25 @@ def sell_job_id(position_id: UUID | str) -> str:
     return f"{JOB_PREFIX}{position_id}"
 
 
-def scheduler() -> Scheduler:
-    """An rq-scheduler handle on this process's Redis."""
-    return Scheduler(queue_name=SELL_QUEUE, connection=context.redis())
+def scheduler(redis_conn: Redis) -> Scheduler:
+    """An rq-scheduler handle."""
+    return Scheduler(queue_name=SELL_QUEUE, connection=redis_conn)
 
 
-def schedule_position(position_id: UUID | str, first_run: datetime | None = None) -> None:
-    """Check the position every SELL_CHECK_INTERVAL_SECONDS from first_run (default now); idempotent."""
+def schedule_position(redis_conn: Redis, position_id: UUID | str, interval: int,
+                      first_run: datetime | None = None) -> None:
+    """Check the position every `interval` seconds from first_run (default now); idempotent (one id)."""
     first = (first_run or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
-    scheduler().schedule(
-        scheduled_time=first, func=check_position_job, args=[str(position_id)],
-        interval=context.config().sell_check_interval_seconds, repeat=None, id=sell_job_id(position_id),
-        queue_name=SELL_QUEUE, result_ttl=0, timeout=CHECK_TIMEOUT_SECONDS,
+    scheduler(redis_conn).schedule(
+        scheduled_time=first, func=check_position_job, args=[str(position_id)], interval=interval, repeat=None,
+        id=sell_job_id(position_id), queue_name=SELL_QUEUE, result_ttl=0, timeout=CHECK_TIMEOUT_SECONDS,
     )
 
 
-def cancel_position(position_id: UUID | str) -> None:
-    """Stop checking a position (closed)."""
-    sched = scheduler()
-    sched.cancel(sell_job_id(position_id))
-    sched.connection.delete(f"rq:job:{sell_job_id(position_id)}")
+def cancel_position(redis_conn: Redis, position_id: UUID | str) -> None:
+    """Stop checking a position (it closed)."""
+    scheduler(redis_conn).cancel(sell_job_id(position_id))
+    redis_conn.delete(f"rq:job:{sell_job_id(position_id)}")
 
 
 def spread_first_run(position_id: str, now: datetime, interval: int) -> datetime:
@@ -60,23 +60,21 @@ def spread_first_run(position_id: str, now: datetime, interval: int) -> datetime
     return now + timedelta(milliseconds=offset_ms)
 
 
-def reconcile_schedules(conn: Connection) -> dict[str, int]:
+def reconcile_schedules(conn: Connection, redis_conn: Redis, interval: int) -> dict[str, int]:
     """Make the scheduled sell checks match PostgreSQL's OPEN positions exactly; returns counts."""
-    sched = scheduler()
     open_ids = {str(pid) for pid in position_repo.open_ids(conn)}
-    scheduled = {member.decode()[len(JOB_PREFIX):] for member in
-                 sched.connection.zrange(sched.scheduled_jobs_key, 0, -1) if member.startswith(JOB_PREFIX.encode())}
-    now, interval = datetime.now(UTC), context.config().sell_check_interval_seconds
+    members = redis_conn.zrange(scheduler(redis_conn).scheduled_jobs_key, 0, -1)
+    scheduled = {m.decode()[len(JOB_PREFIX):] for m in members if m.startswith(JOB_PREFIX.encode())}
+    now = datetime.now(UTC)
     for position_id in open_ids - scheduled:
-        schedule_position(position_id, spread_first_run(position_id, now, interval))
+        schedule_position(redis_conn, position_id, interval, spread_first_run(position_id, now, interval))
     for position_id in scheduled - open_ids:
-        cancel_position(position_id)
+        cancel_position(redis_conn, position_id)
     return {"open": len(open_ids), "added": len(open_ids - scheduled), "removed": len(scheduled - open_ids)}
 
 
-def shared_mint_price(source: PriceSource, interval: int):
+def shared_mint_price(redis: Redis, source: PriceSource, interval: int):
     """(mint, decimals, tokens_raw) -> price: one quote per mint per interval, shared by all workers via Redis."""
-    redis = context.redis()
 
     def price(mint: str, decimals: int, tokens_raw: int) -> Decimal:
         key = f"tw:price:{source.name}:{mint}:{int(time.time() // interval)}"
@@ -117,10 +115,11 @@ def _quote_and_share(redis, key: str, source: PriceSource, mint: str, decimals: 
 
 def sell_deps(conn: Connection) -> SellDeps:
     """The sell engine's dependencies in a worker process."""
-    cfg = context.config()
-    source = price_source(cfg, conn, context.redis())
-    return SellDeps(mint_price=shared_mint_price(source, cfg.sell_check_interval_seconds), price_source=source,
-                    fee_bps=cfg.paper_fee_bps, on_position_closed=cancel_position)
+    cfg, redis = context.config(), context.redis()
+    source = price_source(cfg, conn, redis)
+    return SellDeps(price_source=source, fee_bps=cfg.paper_fee_bps,
+                    mint_price=shared_mint_price(redis, source, cfg.sell_check_interval_seconds),
+                    on_position_closed=lambda position_id: cancel_position(redis, position_id))
 
 
 def check_position_job(position_id: str) -> dict:

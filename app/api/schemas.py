@@ -301,3 +301,86 @@ class PredictionSchema(Schema):
     evaluated_at = fields.DateTime(allow_none=True)
     outcomes = fields.List(fields.Dict())
     executions = fields.List(fields.Nested(ExecutionSchema))
+
+
+# --- positions and trades ------------------------------------------------
+
+class TradeSchema(Schema):
+    """One paper or on-chain trade."""
+
+    id = fields.UUID()
+    wallet_alias = fields.String()
+    position_id = fields.UUID(allow_none=True)
+    workflow_id = fields.UUID(allow_none=True)
+    mint = fields.String()
+    action = fields.String()
+    sol_amount = fields.Decimal(as_string=True, metadata={"description": "BUY: SOL debited incl. fee; SELL: credited"})
+    token_amount_raw = fields.Decimal(as_string=True, places=0)
+    price_sol = fields.Decimal(as_string=True)
+    fee_sol = fields.Decimal(as_string=True)
+    realized_pnl_sol = fields.Decimal(as_string=True, allow_none=True)
+    rule = fields.String(allow_none=True)
+    is_paper = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class PositionSchema(Schema):
+    """A position with entry, peak, last price and P&L (SOL amounts as decimal strings)."""
+
+    id = fields.UUID()
+    wallet_id = fields.UUID()
+    wallet_alias = fields.String()
+    mint = fields.String()
+    status = fields.String()
+    token_decimals = fields.Integer()
+    initial_tokens_raw = fields.Decimal(as_string=True, places=0)
+    tokens_raw = fields.Decimal(as_string=True, places=0)
+    sol_spent = fields.Decimal(as_string=True)
+    sol_received = fields.Decimal(as_string=True)
+    entry_price_sol = fields.Decimal(as_string=True)
+    peak_price_sol = fields.Decimal(as_string=True, allow_none=True)
+    last_price_sol = fields.Decimal(as_string=True, allow_none=True)
+    change_from_entry_pct = fields.Float(allow_none=True)
+    cost_basis_sol = fields.Decimal(as_string=True, places=9)
+    market_value_sol = fields.Decimal(as_string=True, places=9, allow_none=True)
+    unrealized_pnl_sol = fields.Decimal(as_string=True, places=9, allow_none=True)
+    realized_pnl_sol = fields.Decimal(as_string=True)
+    fired_rules = fields.List(fields.String())
+    close_reason = fields.String(allow_none=True)
+    buy_workflow_id = fields.UUID(allow_none=True)
+    buy_workflow_name = fields.String(allow_none=True)
+    opened_at = fields.DateTime()
+    closed_at = fields.DateTime(allow_none=True)
+    last_checked_at = fields.DateTime(allow_none=True)
+    last_check_error = fields.String(allow_none=True)
+
+
+class PositionDetailSchema(PositionSchema):
+    """A position and its trades."""
+
+    trades = fields.List(fields.Nested(TradeSchema))
+
+
+class PositionListArgs(Schema):
+    """Filters of GET /api/positions."""
+
+    wallet_alias = fields.String()
+    status = fields.String(validate=validate.OneOf(["OPEN", "CLOSED"]))
+    mint = fields.String(validate=_solana_address)
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=5000))
+
+
+class TradeListArgs(Schema):
+    """Filters of GET /api/trades."""
+
+    wallet_alias = fields.String()
+    mint = fields.String(validate=_solana_address)
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=5000))
+
+
+class SellRequestSchema(Schema):
+    """Body of POST /api/positions/{id}/sell."""
+
+    pct = fields.Decimal(load_default=Decimal(100), places=None,
+                         validate=[validate.Range(min=0, min_inclusive=False, max=100), _two_decimals],
+                         metadata={"description": "Percent of the tokens held to sell (default 100: close)"})

@@ -117,3 +117,13 @@ def realized_pnl(sol_spent: Decimal, initial_tokens_raw: int, tokens_sold: int, 
         return received_before + net_received - sol_spent
     cost = (sol_spent * tokens_sold / initial_tokens_raw).quantize(Decimal("0.000000001"), rounding=ROUND_FLOOR)
     return realized_before + net_received - cost
+
+
+def open_pnl(sol_spent: Decimal, initial_tokens_raw: int, tokens_raw: int, decimals: int,
+             last_price_sol: Decimal | None) -> dict[str, Decimal | None]:
+    """Cost basis, market value and unrealised P&L of the tokens still held (None without a price)."""
+    cost = sol_spent * tokens_raw / initial_tokens_raw if initial_tokens_raw else Decimal(0)
+    if last_price_sol is None:
+        return {"cost_basis_sol": cost, "market_value_sol": None, "unrealized_pnl_sol": None}
+    value = Decimal(tokens_raw) / (Decimal(10) ** decimals) * last_price_sol
+    return {"cost_basis_sol": cost, "market_value_sol": value, "unrealized_pnl_sol": value - cost}

@@ -102,3 +102,35 @@ def credit_wallet(conn: Connection, wallet_id: UUID, amount_sol: Decimal) -> Non
 def open_ids(conn: Connection) -> list[UUID]:
     """Every OPEN position's id."""
     return [row["id"] for row in conn.execute("SELECT id FROM positions WHERE status = 'OPEN'").fetchall()]
+
+
+_LIST = """SELECT p.*, w.alias AS wallet_alias, bw.name AS buy_workflow_name
+           FROM positions p JOIN wallets w ON w.id = p.wallet_id
+           LEFT JOIN trading_workflows bw ON bw.id = p.buy_workflow_id"""
+
+
+def list_positions(conn: Connection, wallet_alias: str | None, status: str | None, mint: str | None,
+                   limit: int) -> list[dict[str, Any]]:
+    """Positions, newest first, filtered."""
+    return conn.execute(
+        _LIST + """ WHERE (%(alias)s::text IS NULL OR w.alias = %(alias)s)
+                      AND (%(status)s::text IS NULL OR p.status = %(status)s)
+                      AND (%(mint)s::text IS NULL OR p.mint = %(mint)s)
+                    ORDER BY p.opened_at DESC, p.id LIMIT %(limit)s""",
+        {"alias": wallet_alias, "status": status, "mint": mint, "limit": limit}).fetchall()
+
+
+def get_position(conn: Connection, position_id: UUID) -> dict[str, Any] | None:
+    """One position with its wallet alias."""
+    return conn.execute(_LIST + " WHERE p.id = %s", (position_id,)).fetchone()
+
+
+def list_trades(conn: Connection, wallet_alias: str | None, mint: str | None, position_id: UUID | None,
+                limit: int) -> list[dict[str, Any]]:
+    """Trades, newest first, filtered."""
+    return conn.execute(
+        """SELECT t.*, w.alias AS wallet_alias FROM trade_logs t JOIN wallets w ON w.id = t.wallet_id
+           WHERE (%(alias)s::text IS NULL OR w.alias = %(alias)s) AND (%(mint)s::text IS NULL OR t.mint = %(mint)s)
+             AND (%(position)s::uuid IS NULL OR t.position_id = %(position)s)
+           ORDER BY t.created_at DESC, t.id LIMIT %(limit)s""",
+        {"alias": wallet_alias, "mint": mint, "position": position_id, "limit": limit}).fetchall()

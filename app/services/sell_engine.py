@@ -20,7 +20,7 @@ from uuid import UUID
 from psycopg import Connection
 
 from app.core.chains import load_stored_chain
-from app.core.paper import sell_fill
+from app.core.paper import price_per_token, sell_fill
 from app.core.sell import ExitDecision, PositionState, realized_pnl, should_exit, tokens_to_sell
 from app.core.solana import lamports_to_sol
 from app.errors import Conflict, NotFound
@@ -41,9 +41,9 @@ MintPrice = Callable[[str, int, int], Decimal]
 class SellDeps:
     """What checks and sells need from the outside world."""
 
-    mint_price: MintPrice  # (mint, decimals, tokens_raw) -> SOL per whole token, shared per interval
     price_source: PriceSource  # exact quotes for fills
     fee_bps: int
+    mint_price: MintPrice | None = None  # checks: (mint, decimals, tokens_raw) -> SOL per token, shared per interval
     on_position_closed: Callable[[UUID], None] = lambda position_id: None
     now: Callable[[], datetime] = utc_now
 
@@ -58,7 +58,8 @@ def check_position(conn: Connection, position_id: UUID, deps: SellDeps) -> dict[
         position_repo.record_check_error(conn, position_id, "no active SELL workflow or trading disabled")
         return {"result": "no_sell_workflow"}
     try:
-        price = deps.mint_price(target["mint"], target["token_decimals"], int(target["tokens_raw"]))
+        price = (deps.mint_price or _exact_price(deps))(target["mint"], target["token_decimals"],
+                                                         int(target["tokens_raw"]))
     except PriceUnavailable as exc:
         position_repo.record_check_error(conn, position_id, f"no price: {exc}")
         return {"result": "no_price", "error": str(exc)}
@@ -67,6 +68,16 @@ def check_position(conn: Connection, position_id: UUID, deps: SellDeps) -> dict[
     if outcome.get("closed"):
         deps.on_position_closed(position_id)
     return outcome
+
+
+def _exact_price(deps: SellDeps) -> MintPrice:
+    """Without a shared price: quote the held amount and derive SOL per token."""
+    def price(mint: str, decimals: int, tokens_raw: int) -> Decimal:
+        quote = deps.price_source.quote_sell(mint, decimals, tokens_raw)
+        if quote.amount_out <= 0:
+            raise PriceUnavailable(f"quote for {mint} returns no SOL")
+        return price_per_token(quote.amount_out, tokens_raw, decimals)
+    return price
 
 
 def _state(position: dict[str, Any]) -> PositionState:
