@@ -117,7 +117,8 @@ def _sell(conn: Connection, position: dict[str, Any], target: dict[str, Any], de
                  target["sell_workflow_id"])
     steps = [{"step": "rule_check", "rule": decision.rule.type.value, "rule_key": decision.rule_key,
               **decision.measures.as_dict(), "result": "fired"},
-             {"step": "execute_sell", **fill, "result": "executed"}]
+             {"step": "execute_sell", **{k: v for k, v in fill.items() if k != "trade_log_id"},
+              "result": "executed"}]
     execution_repo.insert(conn, {
         "workflow_id": target["sell_workflow_id"], "mint": position["mint"], "result": "EXECUTED",
         "trigger_data": _trigger_data(position, decision), "steps_log": steps,
