@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from psycopg import Connection
 
+from app.ml import process_cache
 from app.pricing.factory import price_source
 from app.services.buy_engine import BuyDeps, evaluate_prediction
+from app.services.models import predict_for_mint
 from jobs import context
 from jobs.sell import schedule_position
 
@@ -17,9 +19,8 @@ log = logging.getLogger(__name__)
 
 
 def _predict(conn: Connection, model_id: int, mint: str, at: datetime) -> float:
-    from app.services.models import predict_for_mint
-
-    probability, _features = predict_for_mint(conn, model_id, mint, at, context.booster_cache())
+    staleness = timedelta(seconds=context.config().feature_max_staleness_seconds)
+    probability, _features = predict_for_mint(conn, model_id, mint, at, process_cache(), staleness)
     return probability
 
 

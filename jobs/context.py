@@ -1,4 +1,4 @@
-"""Per-process resources for jobs: configuration, database pool, Redis, loaded models (created after fork)."""
+"""Per-process resources for jobs: configuration, database pool, Redis (created after fork)."""
 
 from __future__ import annotations
 
@@ -35,15 +35,3 @@ def db() -> Iterator[Connection]:
 def redis():
     """This process's Redis connection."""
     return redis_connection(config())
-
-
-@cache
-def _booster_cache_for(pid: int):
-    from app.ml import BoosterCache
-
-    return BoosterCache()
-
-
-def booster_cache():
-    """This process's cache of loaded XGBoost boosters."""
-    return _booster_cache_for(os.getpid())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
-from app.api.deps import db
+from app.api.deps import config, db
 from app.api.schemas import DeletedSchema
 from app.core.solana import is_address
 from app.ml import ModelFormat, process_cache
@@ -112,4 +114,5 @@ class ModelPredict(MethodView):
     def post(self, data, model_id):
         """Predict for a mint at a point in time from its stored coin metrics (422 when data is missing/stale)."""
         with db() as conn:
-            return model_service.predict(conn, model_id, data["mint"], data.get("timestamp"), process_cache())
+            return model_service.predict(conn, model_id, data["mint"], data.get("timestamp"), process_cache(),
+                                         timedelta(seconds=config().feature_max_staleness_seconds))

@@ -21,6 +21,17 @@ def b58decode(text: str) -> bytes:
     return b"\x00" * leading + body
 
 
+def b58encode(data: bytes) -> str:
+    """Encode bytes as base58 (Bitcoin alphabet)."""
+    number = int.from_bytes(data, "big")
+    text = ""
+    while number:
+        number, remainder = divmod(number, 58)
+        text = _ALPHABET[remainder] + text
+    leading = len(data) - len(data.lstrip(b"\x00"))
+    return "1" * leading + text
+
+
 def is_address(text: str) -> bool:
     """True for a base58 string that decodes to a 32-byte public key (wallets and mints)."""
     if not isinstance(text, str) or not 32 <= len(text) <= 44:

@@ -19,7 +19,7 @@ from app.repos import models as model_repo
 from app.services import coin_metrics as coin_service
 from app.services.coin_metrics import require_mint_address
 
-FEATURE_MAX_STALENESS = timedelta(minutes=5)
+DEFAULT_FEATURE_MAX_STALENESS = timedelta(minutes=5)  # FEATURE_MAX_STALENESS_SECONDS in config
 MAX_MODEL_BYTES = 20 * 1024 * 1024
 
 
@@ -102,7 +102,8 @@ def delete_model(conn: Connection, model_id: int) -> None:
 
 
 def predict_for_mint(
-    conn: Connection, model_id: int, mint: str, at: datetime, cache: BoosterCache
+    conn: Connection, model_id: int, mint: str, at: datetime, cache: BoosterCache,
+    max_staleness: timedelta = DEFAULT_FEATURE_MAX_STALENESS,
 ) -> tuple[float, dict[str, float]]:
     """The model's probability for a mint at `at` and the feature values it used (point-in-time).
 
@@ -110,7 +111,7 @@ def predict_for_mint(
     """
     model = get_model(conn, model_id)
     names = model["feature_names"]
-    values = coin_service.features_for(conn, mint, names, at, FEATURE_MAX_STALENESS)
+    values = coin_service.features_for(conn, mint, names, at, max_staleness)
     booster = cache.get(model_id, model["sha256"], lambda: _stored_bytes(conn, model_id))
     return predict_probability(booster, values), dict(zip(names, values, strict=True))
 
@@ -123,13 +124,14 @@ def _stored_bytes(conn: Connection, model_id: int) -> bytes:
 
 
 def predict(
-    conn: Connection, model_id: int, mint: str, at: datetime | None, cache: BoosterCache
+    conn: Connection, model_id: int, mint: str, at: datetime | None, cache: BoosterCache,
+    max_staleness: timedelta = DEFAULT_FEATURE_MAX_STALENESS,
 ) -> dict[str, Any]:
     """The predict endpoint: probability and features for a mint at `at` (default now); data problems are Invalid."""
     require_mint_address(mint, location="json")
     at = at or datetime.now(UTC)
     try:
-        probability, features = predict_for_mint(conn, model_id, mint, at, cache)
+        probability, features = predict_for_mint(conn, model_id, mint, at, cache, max_staleness)
     except (FeatureDataError, UnknownFeature) as exc:
         raise Invalid(str(exc), {"json": {"mint": [str(exc)]}}) from None
     return {"model_id": model_id, "mint": mint, "timestamp": at, "probability": probability, "features": features}

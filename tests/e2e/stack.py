@@ -31,6 +31,8 @@ class Stack:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         env.update({"PORT": str(self.port), "WEB_CONCURRENCY": "1", "LOG_LEVEL": "WARNING"}, **env_overrides)
         self.log_path = log_path
+        data_dir = env.get("DATA_DIR")
+        self.db_url = f"postgresql://postgres:@/trading?host={data_dir}/postgres" if data_dir else None
         self._log = open(log_path, "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app", "run"], cwd=PROJECT_ROOT, env=env,

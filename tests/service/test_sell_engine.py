@@ -123,7 +123,8 @@ def test_timeout_closes_after_the_minutes(conn, position, market):
 
 
 def test_ladder_partial_then_full_and_pnl_adds_up(conn, position, market):
-    sell_workflow(conn, [{"type": "take_profit", "percent": 20, "sell_pct": 50}, {"type": "take_profit", "percent": 50}])
+    sell_workflow(conn, [{"type": "take_profit", "percent": 20, "sell_pct": 50},
+                         {"type": "take_profit", "percent": 50}])
     market.price = ENTRY * Decimal("1.25")
     first = check_position(conn, position["id"], sell_deps(market))
     assert first["result"] == "sold" and first["closed"] is False
