@@ -44,14 +44,17 @@ def schedule_position(redis_conn: Redis, position_id: UUID | str, interval: int,
     first = (first_run or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     scheduler(redis_conn).schedule(
         scheduled_time=first, func=check_position_job, args=[str(position_id)], interval=interval, repeat=None,
-        id=sell_job_id(position_id), queue_name=SELL_QUEUE, result_ttl=0, timeout=CHECK_TIMEOUT_SECONDS,
+        # result_ttl=-1 keeps the job hash between runs: with 0 the worker deletes it and rq-scheduler drops the
+        # schedule. RQ caps each job's result stream at 10 entries; cancel_position deletes the hash.
+        id=sell_job_id(position_id), queue_name=SELL_QUEUE, result_ttl=-1, timeout=CHECK_TIMEOUT_SECONDS,
     )
 
 
 def cancel_position(redis_conn: Redis, position_id: UUID | str) -> None:
     """Stop checking a position (it closed)."""
-    scheduler(redis_conn).cancel(sell_job_id(position_id))
-    redis_conn.delete(f"rq:job:{sell_job_id(position_id)}")
+    job_id = sell_job_id(position_id)
+    scheduler(redis_conn).cancel(job_id)
+    redis_conn.delete(f"rq:job:{job_id}", f"rq:results:{job_id}")
 
 
 def spread_first_run(position_id: str, now: datetime, interval: int) -> datetime:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 
 from app.core.chains import RuleType, SellChain, SellRule
+from app.core.solana import LAMPORTS_PER_SOL
 
 HUNDRED = Decimal(100)
 _PCT_PLACES = Decimal("0.0001")
@@ -91,10 +92,13 @@ def rule_holds(rule: SellRule, m: Measures) -> bool:
 
 
 def tokens_to_sell(tokens_raw: int, sell_pct: Decimal) -> int:
-    """Raw tokens for sell_pct of the held amount (all of it at 100 %; at least one raw unit)."""
+    """Raw tokens for sell_pct of the held amount (all of it at 100 %; at least one raw unit; exact integers)."""
+    if tokens_raw <= 0:
+        return 0
     if sell_pct >= HUNDRED:
         return tokens_raw
-    return max(1, min(tokens_raw, int(Decimal(tokens_raw) * sell_pct // HUNDRED)))
+    numerator, denominator = sell_pct.as_integer_ratio()
+    return max(1, min(tokens_raw, tokens_raw * numerator // (denominator * 100)))
 
 
 def should_exit(chain: SellChain, default_sell_pct: Decimal, position: PositionState, price_sol: Decimal,
@@ -115,7 +119,8 @@ def realized_pnl(sol_spent: Decimal, initial_tokens_raw: int, tokens_sold: int, 
     """Cumulative realised P&L after a sell: exact (received - spent) once closed, pro-rata cost before."""
     if tokens_left == 0:
         return received_before + net_received - sol_spent
-    cost = (sol_spent * tokens_sold / initial_tokens_raw).quantize(Decimal("0.000000001"), rounding=ROUND_FLOOR)
+    spent_lamports = int(sol_spent * LAMPORTS_PER_SOL)
+    cost = Decimal(spent_lamports * tokens_sold // initial_tokens_raw) / LAMPORTS_PER_SOL
     return realized_before + net_received - cost
 
 

@@ -33,6 +33,7 @@ class Stack:
         self.log_path = log_path
         data_dir = env.get("DATA_DIR")
         self.db_url = f"postgresql://postgres:@/trading?host={data_dir}/postgres" if data_dir else None
+        self.redis_url = f"unix://{data_dir}/redis/redis.sock" if data_dir else None
         self._log = open(log_path, "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app", "run"], cwd=PROJECT_ROOT, env=env,
