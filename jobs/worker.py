@@ -17,10 +17,25 @@ from app.config import load_config
 from jobs.queues import ALL_QUEUES, redis_connection
 
 
+def warm_up() -> None:
+    """Import the job modules (and XGBoost) and open the pool before the first job, not during it.
+
+    Safe with SimpleWorker, which runs jobs in this process: nothing is forked after XGBoost loads.
+    """
+    import jobs.buy
+    import jobs.sell  # noqa: F401
+    from jobs import context
+
+    with context.db() as conn:
+        conn.execute("SELECT 1")
+
+
 def main() -> None:
     """Run the worker until it is told to stop."""
     config = load_config()
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not os.environ.get("WORKER_CLASS"):
+        warm_up()
     worker_class: type[Worker] = SimpleWorker
     if os.environ.get("WORKER_CLASS"):
         worker_class = import_attribute(os.environ["WORKER_CLASS"])
