@@ -11,6 +11,7 @@ from uuid import UUID
 
 from psycopg import Connection
 from redis import Redis
+from rq import get_current_job
 from rq_scheduler import Scheduler
 
 from app.core.paper import price_per_token
@@ -126,6 +127,13 @@ def sell_deps(conn: Connection) -> SellDeps:
 
 
 def check_position_job(position_id: str) -> dict:
-    """Scheduled every interval per open position: price it, apply the SELL rules, sell at most once."""
+    """Scheduled every interval per open position: price it, apply the SELL rules, sell at most once.
+
+    Returns the outcome with when the job was enqueued and finished (kept in the job's last 10 results:
+    the check lag is measured from them).
+    """
     with context.db() as conn:
-        return check_position(conn, UUID(position_id), sell_deps(conn))
+        outcome = check_position(conn, UUID(position_id), sell_deps(conn))
+    job = get_current_job()
+    enqueued = job.enqueued_at.replace(tzinfo=UTC).timestamp() if job and job.enqueued_at else None
+    return {"result": outcome["result"], "rule": outcome.get("rule"), "enqueued_at": enqueued, "done_at": time.time()}
