@@ -15,7 +15,7 @@ $(STAMP): requirements.txt
 	@touch $(STAMP)
 
 run: setup
-	$(BIN)/python -m app run
+	$(BIN)/python -m app run $(ARGS)
 
 test: setup
 	$(BIN)/python -m pytest -q

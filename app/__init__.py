@@ -50,6 +50,7 @@ def create_app(config: Config | None = None) -> Flask:
     _register_service_errors(app, api)
     _mount_swagger_assets(app)
     _mount_rq_dashboard(app, config)
+    _mount_web_ui(app)
     return app
 
 
@@ -103,6 +104,12 @@ def _mount_rq_dashboard(app: Flask, config: Config) -> None:
     app.config["RQ_DASHBOARD_REDIS_URL"] = config.redis_url
     app.register_blueprint(rq_dashboard.blueprint, url_prefix="/rq")
     setup_rq_connection(app)
+
+
+def _mount_web_ui(app: Flask) -> None:
+    from app.web import init_app
+
+    init_app(app)
 
 
 __all__ = ["ConfigError", "create_app"]

@@ -25,7 +25,28 @@ def _migrate(_: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from app.runner import run
 
-    return run(args.process or None)
+    return run(args.process or None, demo=not args.no_demo)
+
+
+def _demo_feed(args: argparse.Namespace) -> int:
+    from app.demo.live import run
+
+    config = load_config()
+    return run(args.url or f"http://127.0.0.1:{config.port}", config.sim_seed)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from app.db import connect
+    from app.demo.database import scratch_database
+    from app.demo.headless import format_summary, main_progress, run_demo
+
+    config = load_config()
+    with scratch_database(config.database_url) as url, connect(url) as conn:
+        summary = run_demo(conn, replace(config, database_url=url), args.minutes, args.seed, main_progress)
+    print(format_summary(summary))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="apply schema.sql migrations (idempotent)").set_defaults(func=_migrate)
     run_parser = commands.add_parser("run", help="run web + worker + scheduler (embedded DB/Redis if URLs unset)")
     run_parser.add_argument("process", nargs="*", help="only these Procfile processes (default: all but release)")
+    run_parser.add_argument("--no-demo", action="store_true",
+                            help="do not start the demo market on an empty database (or set DEMO=0)")
     run_parser.set_defaults(func=_run)
+    demo_parser = commands.add_parser("demo", help="run the demo scenario headless on a simulated clock")
+    demo_parser.add_argument("--minutes", type=int, default=60, help="market minutes to simulate (default 60)")
+    demo_parser.add_argument("--seed", type=int, default=7, help="seed of market and models (default 7)")
+    demo_parser.set_defaults(func=_demo)
+    feed_parser = commands.add_parser("demo-feed", help="the live demo's market feed (started by `run`)")
+    feed_parser.add_argument("--url", help="the web process (default http://127.0.0.1:$PORT)")
+    feed_parser.set_defaults(func=_demo_feed)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

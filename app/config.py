@@ -46,6 +46,8 @@ class Config:
     feature_max_staleness_seconds: int = 300
     price_max_staleness_seconds: int = 120
     worker_processes: int = 1
+    demo: bool = True
+    price_source_explicit: bool = False
 
     @property
     def embedded(self) -> bool:
@@ -64,6 +66,17 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
     if not low <= value <= high:
         raise ConfigError(f"{name}={value} must be between {low} and {high}")
     return value
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={raw!r} must be true or false (1/0, yes/no, on/off)")
 
 
 def normalize_database_url(url: str | None) -> str | None:
@@ -140,4 +153,6 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         feature_max_staleness_seconds=_int(env, "FEATURE_MAX_STALENESS_SECONDS", 300, 1, 86_400),
         price_max_staleness_seconds=_int(env, "PRICE_MAX_STALENESS_SECONDS", 120, 1, 86_400),
         worker_processes=_int(env, "WORKER_PROCESSES", 1, 1, 32),
+        demo=_bool(env, "DEMO", True),
+        price_source_explicit=bool(env.get("PRICE_SOURCE", "").strip()),
     )

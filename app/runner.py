@@ -44,8 +44,8 @@ def process_env(config: Config) -> dict[str, str]:
     return env
 
 
-def run(names: list[str] | None = None) -> int:
-    """Run web, worker and scheduler until Ctrl-C; embedded services are stopped on the way out."""
+def run(names: list[str] | None = None, demo: bool = True) -> int:
+    """Run web, worker and scheduler (and the demo market) until Ctrl-C; embedded services stop on the way out."""
     from honcho.manager import Manager
     from honcho.printer import Printer
 
@@ -53,16 +53,14 @@ def run(names: list[str] | None = None) -> int:
     try:
         applied = migrate(config.database_url)
         print(f"database ready (migrations applied now: {applied or 'none'})", flush=True)
-        manager = Manager(Printer(sys.stdout))
+        with_demo = demo and wants_demo(config)
         env = process_env(config)
-        for name, command in procfile_processes().items():
-            if names and name not in names:
-                continue
-            copies = config.worker_processes if name == "worker" else 1
-            for index in range(1, copies + 1):
-                label = f"{name}.{index}" if copies > 1 else name
-                manager.add_process(label, command, env=env, cwd=str(PROJECT_ROOT))
-        _print_banner(config, services)
+        if with_demo:
+            env["PRICE_SOURCE"] = "sim"
+        manager = Manager(Printer(sys.stdout))
+        for label, command in _process_list(config, names, with_demo):
+            manager.add_process(label, command, env=env, cwd=str(PROJECT_ROOT))
+        _print_banner(config, services, with_demo)
         manager.loop()
         return manager.returncode or 0
     finally:
@@ -71,9 +69,39 @@ def run(names: list[str] | None = None) -> int:
             print("embedded PostgreSQL and Redis stopped", flush=True)
 
 
-def _print_banner(config: Config, services: EmbeddedServices | None) -> None:
+def _process_list(config: Config, names: list[str] | None, with_demo: bool) -> list[tuple[str, str]]:
+    processes = []
+    for name, command in procfile_processes().items():
+        if names and name not in names:
+            continue
+        copies = config.worker_processes if name == "worker" else 1
+        processes += [(f"{name}.{i}" if copies > 1 else name, command) for i in range(1, copies + 1)]
+    if with_demo:
+        processes.append(("demo", f"{sys.executable} -m app demo-feed"))
+    return processes
+
+
+def wants_demo(config: Config) -> bool:
+    """The demo runs on an empty database (and again once it exists), unless DEMO=0 or another price source."""
+    if not config.demo:
+        return False
+    if config.price_source_explicit and config.price_source.value != "sim":
+        print(f"demo: off (PRICE_SOURCE={config.price_source.value}; the demo market needs sim)", flush=True)
+        return False
+    from app.db import connect
+    from app.demo.scenario import WALLET
+
+    with connect(config.database_url) as conn:
+        row = conn.execute("SELECT count(*) AS wallets, count(*) FILTER (WHERE alias = %s) AS demo FROM wallets",
+                           (WALLET,)).fetchone()
+    return row["wallets"] == 0 or row["demo"] > 0
+
+
+def _print_banner(config: Config, services: EmbeddedServices | None, with_demo: bool) -> None:
     url = f"http://127.0.0.1:{config.port}"
     where = f"embedded, data in {config.data_dir}" if services else "external DATABASE_URL/REDIS_URL"
+    demo = ("  Demo: a simulated market trades on the paper wallet 'demo' (PRICE_SOURCE=sim);"
+            " `make run ARGS=--no-demo` or DEMO=0 switches it off.\n" if with_demo else "")
     print(f"\n  Trading Workflows on {url}  ({where})\n"
           f"  API docs: {url}/docs   OpenAPI: {url}/openapi.json   RQ dashboard: {url}/rq\n"
-          f"  Ctrl-C stops everything.\n", flush=True)
+          f"{demo}  Ctrl-C stops everything.\n", flush=True)

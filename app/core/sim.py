@@ -29,3 +29,12 @@ def sim_price(mint: str, at: datetime, seed: int) -> Decimal:
     bucket = int(at.timestamp() // NOISE_BUCKET_SECONDS)
     log_move += 0.01 * (_unit(seed, mint, "noise", bucket) - 0.5)
     return Decimal(repr(base * math.exp(log_move))).quantize(_PRICE_PLACES)
+
+
+def sim_volume(mint: str, at: datetime, seed: int) -> Decimal:
+    """SOL traded in the minute before `at` in the simulated market (busier when the price moves)."""
+    minute = int(at.timestamp() // 60)
+    base = 5 + 45 * _unit(seed, mint, "volume")
+    wave = 1 + 0.5 * math.sin(2 * math.pi * minute / (11 + 10 * _unit(seed, mint, "vperiod")))
+    noise = 0.5 + _unit(seed, mint, "vnoise", minute)
+    return Decimal(repr(base * wave * noise)).quantize(Decimal("1e-9"))

@@ -13,21 +13,21 @@ def insert_open(conn: Connection, values: dict[str, Any]) -> UUID:
     """Open a position; UniqueViolation when the wallet already holds the mint."""
     return conn.execute(
         """INSERT INTO positions (wallet_id, mint, token_decimals, initial_tokens_raw, tokens_raw, sol_spent,
-               entry_price_sol, peak_price_sol, last_price_sol, buy_workflow_id)
+               entry_price_sol, peak_price_sol, last_price_sol, buy_workflow_id, opened_at)
            VALUES (%(wallet_id)s, %(mint)s, %(decimals)s, %(tokens_raw)s, %(tokens_raw)s, %(sol_spent)s,
-               %(price_sol)s, %(price_sol)s, %(price_sol)s, %(workflow_id)s)
-           RETURNING id""", values).fetchone()["id"]
+               %(price_sol)s, %(price_sol)s, %(price_sol)s, %(workflow_id)s, COALESCE(%(at)s, now()))
+           RETURNING id""", {"at": None, **values}).fetchone()["id"]
 
 
 def insert_trade(conn: Connection, values: dict[str, Any]) -> UUID:
     """Write one trade_logs row."""
-    params = {"realized_pnl_sol": None, "rule": None, "is_paper": True, "tx_signature": None, **values}
+    params = {"realized_pnl_sol": None, "rule": None, "is_paper": True, "tx_signature": None, "at": None, **values}
     return conn.execute(
         """INSERT INTO trade_logs (wallet_id, position_id, workflow_id, mint, action, sol_amount, token_amount_raw,
-               price_sol, fee_sol, realized_pnl_sol, rule, is_paper, tx_signature)
+               price_sol, fee_sol, realized_pnl_sol, rule, is_paper, tx_signature, created_at)
            VALUES (%(wallet_id)s, %(position_id)s, %(workflow_id)s, %(mint)s, %(action)s, %(sol_amount)s,
                %(token_amount_raw)s, %(price_sol)s, %(fee_sol)s, %(realized_pnl_sol)s, %(rule)s, %(is_paper)s,
-               %(tx_signature)s)
+               %(tx_signature)s, COALESCE(%(at)s, now()))
            RETURNING id""", params).fetchone()["id"]
 
 
@@ -87,10 +87,10 @@ def apply_sell(conn: Connection, position_id: UUID, values: dict[str, Any]) -> N
                fired_rules = CASE WHEN %(rule_key)s::text IS NULL THEN fired_rules
                                   ELSE fired_rules || to_jsonb(%(rule_key)s::text) END,
                status = CASE WHEN %(tokens_left)s = 0 THEN 'CLOSED' ELSE status END,
-               closed_at = CASE WHEN %(tokens_left)s = 0 THEN now() END,
+               closed_at = CASE WHEN %(tokens_left)s = 0 THEN COALESCE(%(at)s, now()) END,
                close_reason = CASE WHEN %(tokens_left)s = 0 THEN %(reason)s END
            WHERE id = %(id)s AND status = 'OPEN'""",
-        {**values, "id": position_id})
+        {"at": None, **values, "id": position_id})
 
 
 def credit_wallet(conn: Connection, wallet_id: UUID, amount_sol: Decimal) -> None:

@@ -50,6 +50,7 @@ class BuyDeps:
     predict: Predictor
     fee_bps: int
     on_position_opened: Callable[[UUID], None] = lambda position_id: None
+    clock: Callable[[], datetime] | None = None  # None: the database's now(); set for simulated time
 
 
 @dataclass
@@ -64,6 +65,10 @@ class _Evaluation:
     def signal(self) -> PredictionSignal:
         p = self.prediction
         return PredictionSignal(p["mint"], p["model_id"], p["probability"])
+
+    def at(self) -> datetime | None:
+        """The timestamp to write (None: the database's now())."""
+        return self.deps.clock() if self.deps.clock else None
 
     def trigger_data(self) -> dict[str, Any]:
         p = self.prediction
@@ -95,14 +100,15 @@ def _workflow(row: dict[str, Any]) -> BuyWorkflow:
                        row["max_open_positions"])
 
 
-def _precheck(workflow: BuyWorkflow, state: dict[str, Any], signal: PredictionSignal) -> Decision:
+def _precheck(ev: _Evaluation, workflow: BuyWorkflow, state: dict[str, Any]) -> Decision:
     wallet = WalletState(state["virtual_sol_balance"], state["open_positions"], state["holds_mint"])
-    return precheck(workflow, wallet, signal, state["last_executed_at"], state["db_now"])
+    now = ev.deps.clock() if ev.deps.clock else state["db_now"]
+    return precheck(workflow, wallet, ev.signal, state["last_executed_at"], now)
 
 
 def _evaluate_workflow(conn: Connection, ev: _Evaluation, row: dict[str, Any]) -> dict[str, Any]:
     workflow = _workflow(row)
-    first = _precheck(workflow, row, ev.signal)
+    first = _precheck(ev, workflow, row)
     if first.verdict is not Verdict.CONTINUE:
         return _conclude(conn, ev, row, first.verdict, first.steps, first.reason)
     steps = first.steps
@@ -149,7 +155,7 @@ def _buy_locked(conn: Connection, ev: _Evaluation, row: dict[str, Any], workflow
     state = buy_candidates.lock_for_buy(conn, workflow.id, ev.prediction["mint"])
     if state is None or not state["is_active"] or not state["trading_enabled"]:
         return _outcome(row, Verdict.SKIPPED, "workflow or wallet switched off meanwhile")
-    again = _precheck(workflow, state, ev.signal)
+    again = _precheck(ev, workflow, state)
     if again.verdict is not Verdict.CONTINUE:
         return _conclude(conn, ev, row, again.verdict, (*steps, *again.steps[1:]), again.reason)
     sized = size_buy(workflow, state["virtual_sol_balance"])
@@ -176,11 +182,11 @@ def _fill_buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], amount_sol
     fill = buy_fill(total, ev.deps.fee_bps, quote.amount_out, decimals)
     position_id = positions.insert_open(conn, {
         "wallet_id": row["wallet_id"], "mint": mint, "decimals": decimals, "tokens_raw": fill.tokens_raw,
-        "sol_spent": amount_sol, "price_sol": fill.price_sol, "workflow_id": row["id"]})
+        "sol_spent": amount_sol, "price_sol": fill.price_sol, "workflow_id": row["id"], "at": ev.at()})
     trade_id = positions.insert_trade(conn, {
         "wallet_id": row["wallet_id"], "position_id": position_id, "workflow_id": row["id"], "mint": mint,
         "action": "BUY", "sol_amount": amount_sol, "token_amount_raw": fill.tokens_raw,
-        "price_sol": fill.price_sol, "fee_sol": lamports_to_sol(fill.fee_lamports)})
+        "price_sol": fill.price_sol, "fee_sol": lamports_to_sol(fill.fee_lamports), "at": ev.at()})
     positions.debit_wallet(conn, row["wallet_id"], amount_sol)
     steps += ({"step": "execute_buy", "result": "executed", "tokens_raw": str(fill.tokens_raw),
                "entry_price_sol": str(fill.price_sol), "sol_spent": str(amount_sol)},)
@@ -198,7 +204,7 @@ def _conclude(conn: Connection, ev: _Evaluation, row: dict[str, Any], verdict: V
     execution_id = execution_repo.insert(conn, {
         "workflow_id": row["id"], "mint": ev.prediction["mint"], "trigger_data": ev.trigger_data(),
         "steps_log": list(steps), "result": verdict.value, "prediction_id": ev.prediction["id"],
-        "error_message": reason if verdict is Verdict.ERROR else None, **links})
+        "error_message": reason if verdict is Verdict.ERROR else None, "at": ev.at(), **links})
     return {**_outcome(row, verdict, reason), "execution_id": str(execution_id) if execution_id else None}
 
 

@@ -100,7 +100,7 @@ def _check_locked(conn: Connection, target: dict[str, Any], price: Decimal, deps
         with conn.transaction():
             return _sell(conn, position, target, decision, deps)
     except (PriceUnavailable, CannotSell) as exc:
-        return _sell_failed(conn, position, target, decision, str(exc))
+        return _sell_failed(conn, position, target, decision, str(exc), deps.now())
 
 
 def _trigger_data(position: dict[str, Any], decision: ExitDecision) -> dict[str, Any]:
@@ -122,7 +122,7 @@ def _sell(conn: Connection, position: dict[str, Any], target: dict[str, Any], de
     execution_repo.insert(conn, {
         "workflow_id": target["sell_workflow_id"], "mint": position["mint"], "result": "EXECUTED",
         "trigger_data": _trigger_data(position, decision), "steps_log": steps,
-        "trade_log_id": fill["trade_log_id"], "position_id": position["id"]})
+        "trade_log_id": fill["trade_log_id"], "position_id": position["id"], "at": deps.now()})
     return {"result": "sold", "rule": decision.rule_key, "closed": fill["tokens_left"] == "0", **fill}
 
 
@@ -136,20 +136,20 @@ def _fill(conn: Connection, position: dict[str, Any], amount: int, reason: str, 
     realized = realized_pnl(position["sol_spent"], int(position["initial_tokens_raw"]), amount, left, net,
                             position["sol_received"], position["realized_pnl_sol"])
     position_repo.apply_sell(conn, position["id"], {"tokens_left": left, "net_sol": net, "realized": realized,
-                                                    "rule_key": rule_key, "reason": reason})
+                                                    "rule_key": rule_key, "reason": reason, "at": deps.now()})
     position_repo.credit_wallet(conn, position["wallet_id"], net)
     trade_id = position_repo.insert_trade(conn, {
         "wallet_id": position["wallet_id"], "position_id": position["id"], "workflow_id": workflow_id,
         "mint": position["mint"], "action": "SELL", "sol_amount": net, "token_amount_raw": amount,
         "price_sol": fill.price_sol, "fee_sol": lamports_to_sol(fill.fee_lamports),
-        "realized_pnl_sol": realized - position["realized_pnl_sol"], "rule": reason})
+        "realized_pnl_sol": realized - position["realized_pnl_sol"], "rule": reason, "at": deps.now()})
     return {"trade_log_id": trade_id, "tokens_sold": str(amount), "tokens_left": str(left),
             "gross_lamports": fill.gross_lamports, "fee_lamports": fill.fee_lamports, "net_sol": str(net),
             "price_sol": str(fill.price_sol), "realized_pnl_sol": str(realized), "quote_source": quote.source}
 
 
 def _sell_failed(conn: Connection, position: dict[str, Any], target: dict[str, Any], decision: ExitDecision,
-                 message: str) -> dict[str, Any]:
+                 message: str, at: datetime) -> dict[str, Any]:
     """Record a failed sell; its ERROR execution is logged once per rule, not at every check."""
     position_repo.record_check_error(conn, position["id"], f"sell failed: {message}")
     if position["failing_rule"] != decision.rule_key:
@@ -159,11 +159,12 @@ def _sell_failed(conn: Connection, position: dict[str, Any], target: dict[str, A
             "trigger_data": _trigger_data(position, decision), "error_message": f"sell failed: {message}",
             "steps_log": [{"step": "rule_check", "rule_key": decision.rule_key, "result": "fired"},
                           {"step": "execute_sell", "result": "error", "error": message}],
-            "position_id": position["id"]})
+            "position_id": position["id"], "at": at})
     return {"result": "sell_failed", "rule": decision.rule_key, "error": message}
 
 
-def sell_manually(conn: Connection, position_id: UUID, pct: Decimal, deps: SellDeps) -> dict[str, Any]:
+def sell_manually(conn: Connection, position_id: UUID, pct: Decimal, deps: SellDeps,
+                  reason: str = "manual") -> dict[str, Any]:
     """Sell pct % of a position's held tokens now, through the same locked path as rule exits."""
     with conn.transaction():
         position = position_repo.lock_open(conn, position_id)
@@ -174,8 +175,7 @@ def sell_manually(conn: Connection, position_id: UUID, pct: Decimal, deps: SellD
         if wallet_type != "TEST":
             raise Conflict("REAL wallets cannot trade in this build (on-chain execution is not implemented).")
         try:
-            fill = _fill(conn, position, tokens_to_sell(int(position["tokens_raw"]), pct), "manual", None, deps,
-                         None)
+            fill = _fill(conn, position, tokens_to_sell(int(position["tokens_raw"]), pct), reason, None, deps, None)
         except PriceUnavailable as exc:
             raise Conflict(f"No price to sell at: {exc}") from None
     if fill["tokens_left"] == "0":

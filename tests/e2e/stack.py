@@ -29,7 +29,8 @@ class Stack:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        env.update({"PORT": str(self.port), "WEB_CONCURRENCY": "1", "LOG_LEVEL": "WARNING"}, **env_overrides)
+        env.update({"PORT": str(self.port), "WEB_CONCURRENCY": "1", "LOG_LEVEL": "WARNING", "DEMO": "0"},
+                   **env_overrides)
         self.log_path = log_path
         data_dir = env.get("DATA_DIR")
         self.db_url = f"postgresql://postgres:@/trading?host={data_dir}/postgres" if data_dir else None
