@@ -60,12 +60,14 @@ def lock_open(conn: Connection, position_id: UUID) -> dict[str, Any] | None:
                         (position_id,)).fetchone()
 
 
-def record_price(conn: Connection, position_id: UUID, price_sol: Decimal, peak_price_sol: Decimal) -> None:
-    """Store a check's price, the raised peak and the check time; clear the last check error."""
+def record_price(conn: Connection, position_id: UUID, price_sol: Decimal, peak_price_sol: Decimal,
+                 rule_fired: bool = False) -> None:
+    """Store a check's price, the raised peak and the check time; when no rule fired, clear the sell error."""
     conn.execute(
         """UPDATE positions SET last_price_sol = %s, peak_price_sol = GREATEST(peak_price_sol, %s),
-               last_checked_at = now(), last_check_error = NULL WHERE id = %s""",
-        (price_sol, peak_price_sol, position_id))
+               last_checked_at = now(), last_check_error = NULL,
+               failing_rule = CASE WHEN %s THEN failing_rule END WHERE id = %s""",
+        (price_sol, peak_price_sol, rule_fired, position_id))
 
 
 def record_check_error(conn: Connection, position_id: UUID, message: str) -> None:

@@ -19,7 +19,7 @@ from uuid import UUID
 
 from psycopg import Connection
 
-from app.core.chains import load_stored_chain
+from app.core.chains import SellChain, load_stored_chain
 from app.core.paper import price_per_token, sell_fill
 from app.core.sell import ExitDecision, PositionState, realized_pnl, should_exit, tokens_to_sell
 from app.core.solana import lamports_to_sol
@@ -63,8 +63,11 @@ def check_position(conn: Connection, position_id: UUID, deps: SellDeps) -> dict[
     except PriceUnavailable as exc:
         position_repo.record_check_error(conn, position_id, f"no price: {exc}")
         return {"result": "no_price", "error": str(exc)}
+    chain = load_stored_chain("SELL", target["sell_chain"])
+    if should_exit(chain, target["sell_amount_pct"], _state(target), price, deps.now()).rule is None:
+        return _hold(conn, target, chain, price, deps)  # the common case: two statements, no lock
     with conn.transaction():
-        outcome = _check_locked(conn, target, price, deps)
+        outcome = _check_locked(conn, target, chain, price, deps)
     if outcome.get("closed"):
         deps.on_position_closed(position_id)
     return outcome
@@ -85,16 +88,24 @@ def _state(position: dict[str, Any]) -> PositionState:
                          position["opened_at"], int(position["tokens_raw"]), frozenset(position["fired_rules"]))
 
 
-def _check_locked(conn: Connection, target: dict[str, Any], price: Decimal, deps: SellDeps) -> dict[str, Any]:
+def _hold(conn: Connection, position: dict[str, Any], chain: SellChain, price: Decimal,
+          deps: SellDeps) -> dict[str, Any]:
+    """No rule fires: store the price and the raised peak (atomic GREATEST, so no lock is needed)."""
+    decision = should_exit(chain, position["sell_amount_pct"], _state(position), price, deps.now())
+    position_repo.record_price(conn, position["id"], price, decision.measures.peak_price_sol)
+    return {"result": "hold", "measures": decision.measures.as_dict()}
+
+
+def _check_locked(conn: Connection, target: dict[str, Any], chain: SellChain, price: Decimal,
+                  deps: SellDeps) -> dict[str, Any]:
+    """A rule fired on the unlocked snapshot: lock the position and decide again on its current state."""
     position = position_repo.lock_open(conn, target["id"])
     if position is None:
         return {"result": "not_open", "closed": True}
-    chain = load_stored_chain("SELL", target["sell_chain"])
     decision = should_exit(chain, target["sell_amount_pct"], _state(position), price, deps.now())
-    position_repo.record_price(conn, position["id"], price, decision.measures.peak_price_sol)
+    position_repo.record_price(conn, position["id"], price, decision.measures.peak_price_sol,
+                               rule_fired=decision.rule is not None)
     if decision.rule is None:
-        if position["failing_rule"]:
-            position_repo.set_failing_rule(conn, position["id"], None)
         return {"result": "hold", "measures": decision.measures.as_dict()}
     try:
         with conn.transaction():
