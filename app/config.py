@@ -45,7 +45,7 @@ class Config:
     sim_seed: int = 42
     feature_max_staleness_seconds: int = 300
     price_max_staleness_seconds: int = 120
-    worker_processes: int = 1
+    worker_processes: int = 2
     demo: bool = True
     price_source_explicit: bool = False
 
@@ -152,7 +152,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         sim_seed=_int(env, "SIM_SEED", 42, 0, 2**31),
         feature_max_staleness_seconds=_int(env, "FEATURE_MAX_STALENESS_SECONDS", 300, 1, 86_400),
         price_max_staleness_seconds=_int(env, "PRICE_MAX_STALENESS_SECONDS", 120, 1, 86_400),
-        worker_processes=_int(env, "WORKER_PROCESSES", 1, 1, 32),
+        worker_processes=_int(env, "WORKER_PROCESSES", 2, 1, 32),
         demo=_bool(env, "DEMO", True),
         price_source_explicit=bool(env.get("PRICE_SOURCE", "").strip()),
     )

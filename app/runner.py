@@ -70,12 +70,7 @@ def run(names: list[str] | None = None, demo: bool = True) -> int:
 
 
 def _process_list(config: Config, names: list[str] | None, with_demo: bool) -> list[tuple[str, str]]:
-    processes = []
-    for name, command in procfile_processes().items():
-        if names and name not in names:
-            continue
-        copies = config.worker_processes if name == "worker" else 1
-        processes += [(f"{name}.{i}" if copies > 1 else name, command) for i in range(1, copies + 1)]
+    processes = [(name, command) for name, command in procfile_processes().items() if not names or name in names]
     if with_demo:
         processes.append(("demo", f"{sys.executable} -m app demo-feed"))
     return processes
