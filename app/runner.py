@@ -12,6 +12,7 @@ from app.embedded import EmbeddedServices
 from app.migrate import migrate
 
 PROCFILE = PROJECT_ROOT / "Procfile"
+_STOPPED_BY_SIGNAL = (130, 143)  # honcho's return code after Ctrl-C / SIGTERM: a clean stop
 
 
 def start_embedded(config: Config, need_redis: bool = True) -> tuple[Config, EmbeddedServices | None]:
@@ -39,6 +40,7 @@ def process_env(config: Config) -> dict[str, str]:
     env = dict(os.environ)
     env.update(DATABASE_URL=config.database_url, REDIS_URL=config.redis_url, PORT=str(config.port),
                PYTHONUNBUFFERED="1")
+    env.setdefault("LOG_LEVEL", "WARNING")  # a terminal wants the status line, not every job (LOG_LEVEL=INFO)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env.setdefault("PYTHONPATH", str(PROJECT_ROOT))
     return env
@@ -62,7 +64,7 @@ def run(names: list[str] | None = None, demo: bool = True) -> int:
             manager.add_process(label, command, env=env, cwd=str(PROJECT_ROOT))
         _print_banner(config, services, with_demo)
         manager.loop()
-        return manager.returncode or 0
+        return 0 if manager.returncode in _STOPPED_BY_SIGNAL else (manager.returncode or 0)
     finally:
         if services is not None:
             services.stop()
