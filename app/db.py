@@ -6,6 +6,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg.rows import dict_row
@@ -48,3 +49,8 @@ def connect(database_url: str) -> Iterator[psycopg.Connection]:
     """A standalone connection (dict rows), for jobs and commands outside the web pool."""
     with psycopg.connect(database_url, row_factory=dict_row, autocommit=True, options="-c TimeZone=UTC") as conn:
         yield conn
+
+
+def with_database(url: str, name: str) -> str:
+    """The same server's URL pointing at another database."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))

@@ -23,7 +23,7 @@ def redis_connection(config: Config) -> redis.Redis:
         raise ConfigError("REDIS_URL is not set: run `make run` (embedded Redis) or export it.")
     key = (os.getpid(), config.redis_url)
     if key not in _connections:
-        _connections[key] = redis.Redis.from_url(config.redis_url)
+        _connections[key] = redis.Redis.from_url(config.redis_url, socket_connect_timeout=5)
     return _connections[key]
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
@@ -16,17 +15,12 @@ import redis
 from psycopg.rows import dict_row
 
 from app.config import PROJECT_ROOT, Config, load_config
+from app.db import with_database
 from app.embedded import EmbeddedServices
 from app.migrate import migrate
 
 TABLES = ("workflow_executions", "trade_logs", "positions", "predictions", "coin_metrics", "mints",
           "trading_workflows", "ml_models", "wallets")
-
-
-def with_database(url: str, name: str) -> str:
-    """The same server URL pointing at another database."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 @pytest.fixture(scope="session")

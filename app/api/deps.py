@@ -12,8 +12,6 @@ from psycopg import Connection
 from app.config import Config
 from app.db import get_pool
 
-_redis_clients: dict[tuple[int, str], redis.Redis] = {}
-
 
 def config() -> Config:
     """The running app's configuration."""
@@ -29,11 +27,7 @@ def db() -> Iterator[Connection]:
 
 
 def redis_client() -> redis.Redis:
-    """This process's Redis client."""
-    import os
+    """This process's Redis client (the one RQ uses too)."""
+    from jobs.queues import redis_connection
 
-    url = config().redis_url
-    key = (os.getpid(), url)
-    if key not in _redis_clients:
-        _redis_clients[key] = redis.Redis.from_url(url, socket_timeout=5)
-    return _redis_clients[key]
+    return redis_connection(config())

@@ -8,16 +8,12 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
+from app.db import with_database
 from app.embedded import EmbeddedServices
 from app.migrate import migrate
-
-
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 @contextmanager
@@ -25,11 +21,11 @@ def scratch_database(server_url: str | None) -> Iterator[str]:
     """Yield the URL of a fresh, migrated database that is dropped (or deleted) afterwards."""
     if server_url:
         name = f"tw_demo_{uuid.uuid4().hex[:10]}"
-        admin = _with_database(server_url, "postgres")
+        admin = with_database(server_url, "postgres")
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         try:
-            url = _with_database(server_url, name)
+            url = with_database(server_url, name)
             migrate(url)
             yield url
         finally:

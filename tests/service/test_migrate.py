@@ -7,8 +7,8 @@ import uuid
 import psycopg
 import pytest
 
+from app.db import with_database
 from app.migrate import MigrationError, migrate, parse_migrations
-from tests.conftest import with_database
 
 
 @pytest.fixture
