@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from psycopg import Connection
+from redis.exceptions import RedisError
 
 from app.ml import process_cache
 from app.pricing.factory import price_source
@@ -25,8 +26,11 @@ def _predict(conn: Connection, model_id: int, mint: str, at: datetime) -> float:
 
 
 def _on_position_opened(position_id: UUID) -> None:
-    """Start the position's sell checks (the scheduler's reconciler also repairs a missed one)."""
-    schedule_position(context.redis(), position_id, context.config().sell_check_interval_seconds)
+    """Start the position's sell checks; if Redis is unreachable the scheduler's reconciler does it later."""
+    try:
+        schedule_position(context.redis(), position_id, context.config().sell_check_interval_seconds)
+    except RedisError:
+        log.warning("could not schedule sell checks of position %s now; the reconciler will", position_id)
 
 
 def buy_deps(conn: Connection) -> BuyDeps:
