@@ -11,6 +11,7 @@ from uuid import UUID
 
 from psycopg import Connection
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import get_current_job
 from rq_scheduler import Scheduler
 
@@ -56,6 +57,14 @@ def cancel_position(redis_conn: Redis, position_id: UUID | str) -> None:
     job_id = sell_job_id(position_id)
     scheduler(redis_conn).cancel(job_id)
     redis_conn.delete(f"rq:job:{job_id}", f"rq:results:{job_id}")
+
+
+def cancel_quietly(redis_conn: Redis, position_id: UUID | str) -> None:
+    """cancel_position after a committed close: if Redis is unreachable, the reconciler drops the schedule."""
+    try:
+        cancel_position(redis_conn, position_id)
+    except RedisError:
+        log.warning("could not unschedule closed position %s now; the reconciler will", position_id)
 
 
 def spread_first_run(position_id: str, now: datetime, interval: int) -> datetime:
@@ -123,7 +132,7 @@ def sell_deps(conn: Connection) -> SellDeps:
     source = price_source(cfg, conn, redis)
     return SellDeps(price_source=source, fee_bps=cfg.paper_fee_bps,
                     mint_price=shared_mint_price(redis, source, cfg.sell_check_interval_seconds),
-                    on_position_closed=lambda position_id: cancel_position(redis, position_id))
+                    on_position_closed=lambda position_id: cancel_quietly(redis, position_id))
 
 
 def check_position_job(position_id: str) -> dict:

@@ -17,7 +17,7 @@ from app.api.schemas import (
 from app.pricing.factory import price_source
 from app.services import positions as position_service
 from app.services.sell_engine import SellDeps
-from jobs.sell import cancel_position
+from jobs.sell import cancel_quietly
 
 blp = Blueprint("positions", __name__, url_prefix="/api", description="Open and closed positions, trades.")
 
@@ -52,7 +52,7 @@ def sell_position(data, position_id):
     cfg, redis = config(), redis_client()
     with db() as conn:
         deps = SellDeps(price_source=price_source(cfg, conn, redis), fee_bps=cfg.paper_fee_bps,
-                        on_position_closed=lambda pid: cancel_position(redis, pid))
+                        on_position_closed=lambda pid: cancel_quietly(redis, pid))
         return position_service.sell_position(conn, position_id, data["pct"], deps)
 
 
