@@ -10,7 +10,7 @@ interval, then measures for `--intervals` intervals:
   * missed checks: gaps between two checks of a position longer than 1.5 intervals.
 Writes bench/results/sell_capacity.json.
 
-    .venv/bin/python bench/sell_capacity.py [--sizes 1000 5000 10000] [--workers 1 2] [--intervals 6]
+    .venv/bin/python bench/sell_capacity.py [--sizes 1000 5000 10000] [--workers 1 2 3] [--also 6000x2 7500x2]
 """
 
 from __future__ import annotations
@@ -140,8 +140,12 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 10000])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--intervals", type=int, default=6)
+    parser.add_argument("--also", nargs="*", default=["6000x2", "7500x2"],
+                        help="extra POSITIONSxWORKERS runs (default: around the limit found)")
     args = parser.parse_args()
-    runs = [run(n, w, args.intervals) for n in args.sizes for w in args.workers]
+    grid = [(n, w) for n in args.sizes for w in args.workers]
+    grid += [tuple(int(part) for part in extra.split("x")) for extra in args.also]
+    runs = [run(n, w, args.intervals) for n, w in sorted(set(grid))]
     results = {"machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
                "runs": runs}
     path = write_results("sell_capacity", results)
