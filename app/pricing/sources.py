@@ -59,13 +59,13 @@ class FixedPriceSource:
         """Raw tokens for lamports at the current price."""
         price, details = self._price_of(mint)
         out = tokens_for_lamports(lamports, price, decimals)
-        return Quote(lamports, out, self.name, {**details, "price_sol": str(price)})
+        return Quote(lamports, out, self.name, {**details, "price_sol": format(price, "f")})
 
     def quote_sell(self, mint: str, decimals: int, tokens_raw: int) -> Quote:
         """Lamports for raw tokens at the current price."""
         price, details = self._price_of(mint)
         out = lamports_for_tokens(tokens_raw, price, decimals)
-        return Quote(tokens_raw, out, self.name, {**details, "price_sol": str(price)})
+        return Quote(tokens_raw, out, self.name, {**details, "price_sol": format(price, "f")})
 
 
 def sim_source(seed: int, clock: Clock = utc_now) -> FixedPriceSource:
