@@ -64,8 +64,9 @@ def check_position(conn: Connection, position_id: UUID, deps: SellDeps) -> dict[
         position_repo.record_check_error(conn, position_id, f"no price: {exc}")
         return {"result": "no_price", "error": str(exc)}
     chain = load_stored_chain("SELL", target["sell_chain"])
-    if should_exit(chain, target["sell_amount_pct"], _state(target), price, deps.now()).rule is None:
-        return _hold(conn, target, chain, price, deps)  # the common case: two statements, no lock
+    decision = should_exit(chain, target["sell_amount_pct"], _state(target), price, deps.now())
+    if decision.rule is None:
+        return _hold(conn, target, decision, price)  # the common case: two statements, no lock
     with conn.transaction():
         outcome = _check_locked(conn, target, chain, price, deps)
     if outcome.get("closed"):
@@ -88,10 +89,8 @@ def _state(position: dict[str, Any]) -> PositionState:
                          position["opened_at"], int(position["tokens_raw"]), frozenset(position["fired_rules"]))
 
 
-def _hold(conn: Connection, position: dict[str, Any], chain: SellChain, price: Decimal,
-          deps: SellDeps) -> dict[str, Any]:
+def _hold(conn: Connection, position: dict[str, Any], decision: ExitDecision, price: Decimal) -> dict[str, Any]:
     """No rule fires: store the price and the raised peak (atomic GREATEST, so no lock is needed)."""
-    decision = should_exit(chain, position["sell_amount_pct"], _state(position), price, deps.now())
     position_repo.record_price(conn, position["id"], price, decision.measures.peak_price_sol)
     return {"result": "hold", "measures": decision.measures.as_dict()}
 
