@@ -37,12 +37,6 @@ def debit_wallet(conn: Connection, wallet_id: UUID, amount_sol: Decimal) -> None
                  "WHERE id = %s", (amount_sol, wallet_id))
 
 
-def decimals_of(conn: Connection, mint: str) -> int | None:
-    """The mint's decimals, if known."""
-    row = conn.execute("SELECT decimals FROM mints WHERE mint = %s", (mint,)).fetchone()
-    return None if row is None else row["decimals"]
-
-
 def check_target(conn: Connection, position_id: UUID) -> dict[str, Any] | None:
     """A position with its wallet and the wallet's active SELL workflow (NULLs when none)."""
     return conn.execute(

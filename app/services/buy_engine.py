@@ -33,7 +33,7 @@ from app.core.chains import AmountMode, load_stored_chain
 from app.core.paper import buy_fill, buy_swap_lamports
 from app.core.solana import lamports_to_sol, sol_to_lamports
 from app.pricing.sources import PriceSource, PriceUnavailable
-from app.repos import buy_candidates, positions
+from app.repos import buy_candidates, coin_metrics, positions
 from app.repos import executions as execution_repo
 from app.repos import predictions as prediction_repo
 
@@ -162,7 +162,8 @@ def _buy_locked(conn: Connection, ev: _Evaluation, row: dict[str, Any], workflow
     steps += sized.steps
     if sized.verdict is not Verdict.CONTINUE:
         return _conclude(conn, ev, row, sized.verdict, steps, sized.reason)
-    decimals = positions.decimals_of(conn, ev.prediction["mint"])
+    mint_row = coin_metrics.get_mint(conn, ev.prediction["mint"])
+    decimals = None if mint_row is None else mint_row["decimals"]
     if decimals is None:
         return _conclude(conn, ev, row, Verdict.ERROR, steps,
                          "decimals of this mint are unknown: POST /api/coins/{mint}/metrics with \"decimals\"")
