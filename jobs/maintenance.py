@@ -20,10 +20,7 @@ STALE_PREDICTION_SECONDS = 30
 def requeue_lost_predictions(conn) -> int:
     """Re-enqueue PENDING predictions whose evaluation job no longer exists in Redis; returns how many."""
     lost: list[UUID] = []
-    for row in conn.execute(
-            """SELECT id, job_id FROM predictions WHERE status = 'PENDING'
-               AND received_at < now() - make_interval(secs => %s) ORDER BY received_at LIMIT 1000""",
-            (STALE_PREDICTION_SECONDS,)).fetchall():
+    for row in prediction_repo.pending_older_than(conn, STALE_PREDICTION_SECONDS):
         if row["job_id"] is None or not Job.exists(row["job_id"], connection=context.redis()):
             lost.append(row["id"])
     if lost:

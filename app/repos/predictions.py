@@ -46,9 +46,9 @@ def mark_evaluated(conn: Connection, prediction_id: UUID, outcomes: list[dict[st
     )
 
 
-def pending_older_than(conn: Connection, seconds: float, limit: int = 500) -> list[UUID]:
-    """Predictions still PENDING after `seconds` (their job was lost): oldest first."""
-    rows = conn.execute(
-        """SELECT id FROM predictions WHERE status = 'PENDING' AND received_at < now() - make_interval(secs => %s)
-           ORDER BY received_at LIMIT %s""", (seconds, limit)).fetchall()
-    return [row["id"] for row in rows]
+def pending_older_than(conn: Connection, seconds: float, limit: int = 1000) -> list[dict[str, Any]]:
+    """Predictions still PENDING after `seconds` (id and job_id), oldest first."""
+    return conn.execute(
+        """SELECT id, job_id FROM predictions WHERE status = 'PENDING'
+           AND received_at < now() - make_interval(secs => %s) ORDER BY received_at LIMIT %s""",
+        (seconds, limit)).fetchall()
