@@ -16,8 +16,8 @@ class ConfigError(ValueError):
     """The environment holds a value the service cannot run with."""
 
 
-class PriceSource(StrEnum):
-    """Where prices come from."""
+class PriceSourceName(StrEnum):
+    """Which price source PRICE_SOURCE selects."""
 
     JUPITER = "jupiter"
     METRICS = "metrics"
@@ -33,7 +33,7 @@ class Config:
     port: int
     data_dir: Path
     sell_check_interval_seconds: int
-    price_source: PriceSource
+    price_source: PriceSourceName
     jupiter_base_url: str
     jupiter_api_key: str | None
     jupiter_rate_limit_per_min: int
@@ -48,6 +48,8 @@ class Config:
     worker_processes: int = 2
     demo: bool = True
     price_source_explicit: bool = False
+    worker_class: str | None = None  # dotted RQ worker class; None: SimpleWorker (jobs run in the worker process)
+    worker_queues: tuple[str, ...] = ()  # empty: every queue of the service
 
     @property
     def embedded(self) -> bool:
@@ -98,11 +100,11 @@ def _redis_url(url: str | None) -> str | None:
     return url
 
 
-def _price_source(raw: str) -> PriceSource:
+def _price_source(raw: str) -> PriceSourceName:
     try:
-        return PriceSource(raw.strip().lower() or "jupiter")
+        return PriceSourceName(raw.strip().lower() or "jupiter")
     except ValueError:
-        choices = "|".join(p.value for p in PriceSource)
+        choices = "|".join(p.value for p in PriceSourceName)
         raise ConfigError(f"PRICE_SOURCE={raw!r} must be one of {choices}") from None
 
 
@@ -115,6 +117,11 @@ def _decimal_sol(env: Mapping[str, str], name: str, default: str) -> str:
     if value < 0 or value != value.quantize(Decimal("0.000000001")):
         raise ConfigError(f"{name}={raw!r} must be >= 0 with at most 9 decimals (lamports)")
     return raw
+
+
+def _names(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of names (empty entries dropped)."""
+    return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
 
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:
@@ -155,4 +162,6 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         worker_processes=_int(env, "WORKER_PROCESSES", 2, 1, 32),
         demo=_bool(env, "DEMO", True),
         price_source_explicit=bool(env.get("PRICE_SOURCE", "").strip()),
+        worker_class=env.get("WORKER_CLASS", "").strip() or None,
+        worker_queues=_names(env, "WORKER_QUEUES"),
     )

@@ -1,9 +1,8 @@
-"""PostgreSQL access: one connection pool per process, created lazily after fork."""
+"""PostgreSQL connections: pools (owned per process by app.bootstrap) and standalone connections."""
 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
@@ -12,36 +11,17 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
-_lock = threading.Lock()
-_pools: dict[tuple[int, str], ConnectionPool] = {}
 
-
-def get_pool(database_url: str, max_size: int = 8) -> ConnectionPool:
-    """Return this process's pool for the URL, opening it on first use (fork-safe)."""
-    key = (os.getpid(), database_url)
-    pool = _pools.get(key)
-    if pool is not None:
-        return pool
-    with _lock:
-        pool = _pools.get(key)
-        if pool is None:
-            pool = ConnectionPool(
-                database_url,
-                min_size=1,
-                max_size=max_size,
-                kwargs={"row_factory": dict_row, "autocommit": True, "options": "-c TimeZone=UTC"},
-                open=True,
-                name=f"tw-{os.getpid()}",
-            )
-            _pools[key] = pool
-    return pool
-
-
-def close_pools() -> None:
-    """Close the pools this process opened."""
-    with _lock:
-        for key in [k for k in _pools if k[0] == os.getpid()]:
-            _pools.pop(key).close()
+def open_pool(database_url: str, max_size: int = 8) -> ConnectionPool:
+    """A connection pool (dict rows, autocommit, UTC sessions); open it in the process that uses it."""
+    return ConnectionPool(
+        database_url,
+        min_size=1,
+        max_size=max_size,
+        kwargs={"row_factory": dict_row, "autocommit": True, "options": "-c TimeZone=UTC"},
+        open=True,
+        name=f"tw-{os.getpid()}",
+    )
 
 
 @contextmanager

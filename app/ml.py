@@ -194,16 +194,3 @@ class BoosterCache:
         if self._pid != os.getpid():
             self._boosters.clear()
             self._pid = os.getpid()
-
-
-_process_cache: BoosterCache | None = None
-_process_cache_lock = threading.Lock()
-
-
-def process_cache() -> BoosterCache:
-    """This process's shared BoosterCache (web workers and RQ workers each get their own)."""
-    global _process_cache
-    with _process_cache_lock:
-        if _process_cache is None or _process_cache._pid != os.getpid():
-            _process_cache = BoosterCache()
-        return _process_cache

@@ -87,11 +87,11 @@ def wants_demo(config: Config) -> bool:
         return False
     from app.db import connect
     from app.demo.scenario import WALLET
+    from app.repos import wallets as wallet_repo
 
     with connect(config.database_url) as conn:
-        row = conn.execute("SELECT count(*) AS wallets, count(*) FILTER (WHERE alias = %s) AS demo FROM wallets",
-                           (WALLET,)).fetchone()
-    return row["wallets"] == 0 or row["demo"] > 0
+        counts = wallet_repo.count_with_alias(conn, WALLET)
+    return counts["wallets"] == 0 or counts["matching"] > 0
 
 
 def _print_banner(config: Config, services: EmbeddedServices | None, with_demo: bool) -> None:

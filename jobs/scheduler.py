@@ -12,9 +12,9 @@ import time
 
 from rq_scheduler import Scheduler
 
-from app.config import load_config
+from app import bootstrap
+from app.queues import DEFAULT_QUEUE
 from jobs.maintenance import run_maintenance
-from jobs.queues import DEFAULT_QUEUE, redis_connection
 
 POLL_SECONDS = 1
 MAINTENANCE_EVERY_SECONDS = 60
@@ -47,9 +47,9 @@ class TradingScheduler(Scheduler):
 
 def main() -> None:
     """Run the scheduler loop until stopped."""
-    config = load_config()
-    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    connection = redis_connection(config)
+    process = bootstrap.process()
+    logging.basicConfig(level=process.config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    connection = process.redis
     connection.delete(f"{Scheduler.scheduler_key}:{DEFAULT_QUEUE}")  # a crashed predecessor's birth record
     TradingScheduler(queue_name=DEFAULT_QUEUE, connection=connection, interval=POLL_SECONDS).run()
 

@@ -11,7 +11,6 @@ here and keeps XGBoost/OpenMP out of forked children. Set WORKER_CLASS=rq.Worker
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -20,8 +19,8 @@ import time
 from rq import SimpleWorker, Worker
 from rq.utils import import_attribute
 
-from app.config import load_config
-from jobs.queues import ALL_QUEUES, redis_connection
+from app import bootstrap
+from app.queues import ALL_QUEUES
 
 
 def warm_up() -> None:
@@ -31,9 +30,8 @@ def warm_up() -> None:
     """
     import jobs.buy
     import jobs.sell  # noqa: F401
-    from jobs import context
 
-    with context.db() as conn:
+    with bootstrap.process().db() as conn:
         conn.execute("SELECT 1")
 
 
@@ -56,21 +54,21 @@ def supervise(count: int) -> int:
 
 def run_single() -> None:
     """Run one worker in this process until it is told to stop."""
-    config = load_config()
+    process = bootstrap.process()
+    config = process.config
     logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not os.environ.get("WORKER_CLASS"):
-        warm_up()
     worker_class: type[Worker] = SimpleWorker
-    if os.environ.get("WORKER_CLASS"):
-        worker_class = import_attribute(os.environ["WORKER_CLASS"])
-    queues = os.environ.get("WORKER_QUEUES", ",".join(ALL_QUEUES)).split(",")
-    worker = worker_class(queues, connection=redis_connection(config))
+    if config.worker_class:
+        worker_class = import_attribute(config.worker_class)
+    else:
+        warm_up()
+    worker = worker_class(list(config.worker_queues or ALL_QUEUES), connection=process.redis)
     worker.work(with_scheduler=False, logging_level=config.log_level)
 
 
 def main() -> None:
     """One worker, or a supervisor of WORKER_PROCESSES workers."""
-    count = load_config().worker_processes
+    count = bootstrap.process().config.worker_processes
     if "--single" in sys.argv or count == 1:
         run_single()
     else:

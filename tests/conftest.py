@@ -47,9 +47,9 @@ def database_url(servers):
     url = with_database(server_url, name)
     migrate(url)
     yield url
-    from app.db import close_pools
+    from app.bootstrap import close_all
 
-    close_pools()
+    close_all()
     with psycopg.connect(admin_url, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from app.api.deps import db, redis_client
+from app.api.deps import db, process
 
 blp = Blueprint("health", __name__, description="Process and dependency health.")
 
@@ -30,7 +30,7 @@ def healthz():
 @blp.alt_response(503, schema=HealthSchema, description="PostgreSQL or Redis unreachable")
 def readyz():
     """PostgreSQL and Redis are reachable (503 naming the failing one otherwise)."""
-    checks = {"postgres": _check(_ping_postgres), "redis": _check(lambda: redis_client().ping())}
+    checks = {"postgres": _check(_ping_postgres), "redis": _check(lambda: process().redis.ping())}
     ready = all(value == "ok" for value in checks.values())
     return {"status": "ok" if ready else "unavailable", **checks}, (200 if ready else 503)
 

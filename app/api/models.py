@@ -8,10 +8,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
-from app.api.deps import config, db
+from app.api.deps import config, db, process
 from app.api.schemas import DeletedSchema
 from app.core.solana import is_address
-from app.ml import ModelFormat, process_cache
+from app.ml import ModelFormat
 from app.services import models as model_service
 
 MAX_BASE64_CHARS = 30_000_000  # ~20 MiB of model bytes, with room for line breaks
@@ -114,5 +114,5 @@ class ModelPredict(MethodView):
     def post(self, data, model_id):
         """Predict for a mint at a point in time from its stored coin metrics (422 when data is missing/stale)."""
         with db() as conn:
-            return model_service.predict(conn, model_id, data["mint"], data.get("timestamp"), process_cache(),
+            return model_service.predict(conn, model_id, data["mint"], data.get("timestamp"), process().boosters,
                                          timedelta(seconds=config().feature_max_staleness_seconds))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.api.deps import config, db, redis_client
+from app.api.deps import db, process
 from app.api.schemas import (
     PositionDetailSchema,
     PositionListArgs,
@@ -14,10 +14,7 @@ from app.api.schemas import (
     TradeListArgs,
     TradeSchema,
 )
-from app.pricing.factory import price_source
 from app.services import positions as position_service
-from app.services.sell_engine import SellDeps
-from jobs.sell import cancel_quietly
 
 blp = Blueprint("positions", __name__, url_prefix="/api", description="Open and closed positions, trades.")
 
@@ -49,11 +46,9 @@ def get_position(position_id):
 @blp.alt_response(409, description="Position already closed, REAL wallet, or no price")
 def sell_position(data, position_id):
     """Sell pct % of the held tokens now (same locked, exactly-once path as rule exits)."""
-    cfg, redis = config(), redis_client()
-    with db() as conn:
-        deps = SellDeps(price_source=price_source(cfg, conn, redis), fee_bps=cfg.paper_fee_bps,
-                        on_position_closed=lambda pid: cancel_quietly(redis, pid))
-        return position_service.sell_position(conn, position_id, data["pct"], deps)
+    resources = process()
+    with resources.db() as conn:
+        return position_service.sell_position(conn, position_id, data["pct"], resources.sell_deps(conn))
 
 
 @blp.route("/trades")

@@ -6,10 +6,9 @@ from flask import jsonify, request
 from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError
 
-from app.api.deps import config, db
+from app.api.deps import process
 from app.api.schemas import PredictionAcceptedSchema, PredictionInSchema, PredictionSchema
 from app.services import predictions as prediction_service
-from jobs.enqueue import enqueue_buy_evaluation
 
 blp = Blueprint("predictions", __name__, url_prefix="/api/predictions",
                 description="Model predictions: each POST enqueues one job evaluating the BUY workflows.")
@@ -46,9 +45,9 @@ def _parse_body() -> tuple[list[dict], bool]:
 def post_predictions():
     """Store one prediction or a list (idempotent by `id`) and enqueue their evaluation; 202 with ids and job id."""
     items, many = _parse_body()
-    cfg = config()
-    with db() as conn:
-        results = prediction_service.submit_predictions(conn, items, lambda ids: enqueue_buy_evaluation(cfg, ids))
+    resources = process()
+    with resources.db() as conn:
+        results = prediction_service.submit_predictions(conn, items, resources.dispatcher.evaluate_predictions)
     schema = PredictionAcceptedSchema(many=many)
     return jsonify(schema.dump(results if many else results[0])), 202
 
@@ -58,5 +57,5 @@ def post_predictions():
 @blp.alt_response(404, description="Unknown prediction")
 def get_prediction(prediction_id):
     """A prediction, its evaluation outcome per workflow, and the executions it caused."""
-    with db() as conn:
+    with process().db() as conn:
         return prediction_service.get_prediction(conn, prediction_id)

@@ -24,8 +24,8 @@ from app.api.schemas import (
     WorkflowSchema,
 )
 from app.core.chains import load_stored_chain, summarize
-from app.reports import workflow_stats
 from app.services import workflows as workflow_service
+from app.services.reports import workflow_stats
 
 blp = Blueprint("workflows", __name__, url_prefix="/api/buy",
                 description="BUY and SELL workflows (paths kept from the original design for existing clients).")

@@ -7,27 +7,16 @@ logged, so live trading and backtests produce the same steps_log.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from app.core.chains import AmountMode, BuyChain, OnDemandCondition
+from app.core.states import BuyOutcome
 
 LAMPORT = Decimal("0.000000001")
-
-
-class Verdict(StrEnum):
-    """What a step or a whole evaluation concluded."""
-
-    IGNORED = "ignored"  # below the trigger threshold: nothing is logged
-    SKIPPED = "skipped"  # cooldown or already holding: nothing is logged
-    REJECTED = "REJECTED"
-    ERROR = "ERROR"
-    CONTINUE = "continue"
-    EXECUTED = "EXECUTED"
 
 
 @dataclass(frozen=True)
@@ -63,13 +52,18 @@ class PredictionSignal:
 
 @dataclass(frozen=True)
 class Decision:
-    """A verdict, the steps that led to it (for steps_log) and, for a buy, the SOL amount."""
+    """One step's conclusion: an outcome that ends the evaluation (None: go on to the next step),
+    the steps that led to it (for steps_log) and, for a sized buy, the SOL amount."""
 
-    verdict: Verdict
+    outcome: BuyOutcome | None
     steps: tuple[dict[str, Any], ...] = ()
     reason: str | None = None
     amount_sol: Decimal | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def goes_on(self) -> bool:
+        """True when the evaluation continues with the next step."""
+        return self.outcome is None
 
 
 def precheck(
@@ -81,22 +75,22 @@ def precheck(
     trigger_step = {"step": "trigger", "model_id": signal.model_id, "probability": signal.probability,
                     "min_probability": trigger.min_probability}
     if signal.model_id != trigger.model_id:
-        return Decision(Verdict.IGNORED, ({**trigger_step, "result": "other_model"},),
+        return Decision(BuyOutcome.IGNORED, ({**trigger_step, "result": "other_model"},),
                         "not this workflow's trigger model")
     if signal.probability < trigger.min_probability:
-        return Decision(Verdict.IGNORED, ({**trigger_step, "result": "below_threshold"},), "below min_probability")
+        return Decision(BuyOutcome.IGNORED, ({**trigger_step, "result": "below_threshold"},), "below min_probability")
     steps: tuple[dict[str, Any], ...] = ({**trigger_step, "result": "passed"},)
     if last_executed_at is not None:
         elapsed = (now - last_executed_at).total_seconds()
         if elapsed < workflow.cooldown_seconds:
-            return Decision(Verdict.SKIPPED, steps, f"cooldown: {elapsed:.1f}s of {workflow.cooldown_seconds}s")
+            return Decision(BuyOutcome.SKIPPED, steps, f"cooldown: {elapsed:.1f}s of {workflow.cooldown_seconds}s")
     if wallet.holds_mint:
-        return Decision(Verdict.SKIPPED, steps, "wallet already holds an open position in this mint")
+        return Decision(BuyOutcome.SKIPPED, steps, "wallet already holds an open position in this mint")
     max_step = {"step": "max_positions_check", "open": wallet.open_positions, "max": workflow.max_open_positions}
     if wallet.open_positions >= workflow.max_open_positions:
-        return Decision(Verdict.REJECTED, (*steps, {**max_step, "result": "rejected"}),
+        return Decision(BuyOutcome.REJECTED, (*steps, {**max_step, "result": "rejected"}),
                         f"wallet at max_open_positions ({wallet.open_positions}/{workflow.max_open_positions})")
-    return Decision(Verdict.CONTINUE, (*steps, {**max_step, "result": "passed"}))
+    return Decision(None, (*steps, {**max_step, "result": "passed"}))
 
 
 def condition_step(index: int, condition: OnDemandCondition, probability: float | None,
@@ -106,15 +100,15 @@ def condition_step(index: int, condition: OnDemandCondition, probability: float 
             "operator": condition.operator.value, "threshold": condition.threshold}
     if error is not None or probability is None:
         error = error or "the model returned no probability"
-        return Decision(Verdict.ERROR, ({**step, "result": "error", "error": error},),
+        return Decision(BuyOutcome.ERROR, ({**step, "result": "error", "error": error},),
                         f"condition {index + 1} (model {condition.model_id}): {error}")
     passed = condition.operator.holds(probability, condition.threshold)
     step = {**step, "probability": probability, "result": "passed" if passed else "failed"}
     if not passed:
-        return Decision(Verdict.REJECTED, (step,),
+        return Decision(BuyOutcome.REJECTED, (step,),
                         f"condition {index + 1}: {probability:.4f} {condition.operator.symbol} "
                         f"{condition.threshold} is false")
-    return Decision(Verdict.CONTINUE, (step,))
+    return Decision(None, (step,))
 
 
 def size_buy(workflow: BuyWorkflow, balance_sol: Decimal) -> Decision:
@@ -126,11 +120,11 @@ def size_buy(workflow: BuyWorkflow, balance_sol: Decimal) -> Decision:
     step = {"step": "amount_check", "mode": workflow.amount_mode.value, "value": _plain(workflow.amount_value),
             "balance_sol": _plain(balance_sol), "amount_sol": _plain(amount)}
     if amount <= 0:
-        return Decision(Verdict.REJECTED, ({**step, "result": "rejected"},), "buy amount rounds to 0 lamports")
+        return Decision(BuyOutcome.REJECTED, ({**step, "result": "rejected"},), "buy amount rounds to 0 lamports")
     if amount > balance_sol:
-        return Decision(Verdict.REJECTED, ({**step, "result": "rejected"},),
+        return Decision(BuyOutcome.REJECTED, ({**step, "result": "rejected"},),
                         f"insufficient balance: need {_plain(amount)} SOL, have {_plain(balance_sol)} SOL")
-    return Decision(Verdict.CONTINUE, ({**step, "result": "passed"},), amount_sol=amount)
+    return Decision(None, ({**step, "result": "passed"},), amount_sol=amount)
 
 
 def _plain(value: Decimal) -> str:

@@ -17,13 +17,17 @@ from typing import Any
 
 from psycopg import Connection
 
+from app import bootstrap
 from app.api.models import ModelUploadSchema
 from app.api.schemas import WalletCreateSchema, WorkflowCreateSchema
 from app.config import Config
+from app.core.states import CloseReason
 from app.demo import market, scenario
 from app.demo.training import demo_models
 from app.ml import BoosterCache
 from app.pricing.sources import sim_source
+from app.repos import positions as position_repo
+from app.repos import reports as report_repo
 from app.services import coin_metrics as coin_service
 from app.services import models as model_service
 from app.services import predictions as prediction_service
@@ -74,13 +78,14 @@ def set_up(run: Run) -> None:
 
 
 def _buy_deps(run: Run) -> BuyDeps:
-    return BuyDeps(price_source=sim_source(run.seed, run.clock), predict=lambda conn, model_id, mint, at:
-                   model_service.predict_for_mint(conn, model_id, mint, at, run.cache)[0],
-                   fee_bps=run.config.paper_fee_bps, clock=run.clock)
+    def predict(conn: Connection, model_id: int, mint: str, at: datetime) -> float:
+        return model_service.predict_for_mint(conn, model_id, mint, at, run.cache)[0]
+
+    return bootstrap.buy_deps(run.config, sim_source(run.seed, run.clock), predict, clock=run.clock)
 
 
 def _sell_deps(run: Run) -> SellDeps:
-    return SellDeps(price_source=sim_source(run.seed, run.clock), fee_bps=run.config.paper_fee_bps, now=run.clock)
+    return bootstrap.sell_deps(run.config, sim_source(run.seed, run.clock), clock=run.clock)
 
 
 def tick(run: Run) -> None:
@@ -95,20 +100,15 @@ def tick(run: Run) -> None:
                     "predicted_at": now}
             [stored] = prediction_service.submit_predictions(run.conn, [item], lambda ids: "headless")
             evaluate_prediction(run.conn, stored["id"], buy_deps)
-    for position_id in _open_positions(run.conn):
+    for position_id in position_repo.open_ids(run.conn):
         check_position(run.conn, position_id, sell_deps)
-
-
-def _open_positions(conn: Connection) -> list:
-    return [row["id"] for row in conn.execute(
-        "SELECT id FROM positions WHERE status = 'OPEN' ORDER BY opened_at, mint").fetchall()]
 
 
 def close_all(run: Run) -> int:
     """Sell what is still open at the end (counted as 'end of demo')."""
-    open_ids = _open_positions(run.conn)
+    open_ids = position_repo.open_ids(run.conn)
     for position_id in open_ids:
-        sell_manually(run.conn, position_id, Decimal(100), _sell_deps(run), reason="end_of_demo")
+        sell_manually(run.conn, position_id, Decimal(100), _sell_deps(run), reason=CloseReason.END_OF_DEMO)
     return len(open_ids)
 
 
@@ -130,30 +130,20 @@ def run_demo(conn: Connection, config: Config, minutes: int, seed: int,
 
 def summarize(conn: Connection, seed: int, minutes: int, closed_at_end: int) -> dict[str, Any]:
     """Predictions, buys, sells by rule, win rate, realised P&L and the balance change."""
-    def one(sql: str) -> dict[str, Any]:
-        return conn.execute(sql).fetchone()
-
-    sells = conn.execute("SELECT rule, count(*) AS n FROM trade_logs WHERE action = 'SELL' "
-                         "GROUP BY rule ORDER BY rule").fetchall()
-    closed = one("SELECT count(*) AS n, count(*) FILTER (WHERE realized_pnl_sol > 0) AS wins, "
-                 "coalesce(sum(realized_pnl_sol), 0) AS pnl FROM positions WHERE status = 'CLOSED'")
-    balance = demo_balance(conn)
+    totals = report_repo.trading_totals(conn)
     return {
         "seed": seed, "market_minutes": minutes, "mints": market.DEMO_MINT_COUNT,
-        "predictions": one("SELECT count(*) AS n FROM predictions")["n"],
-        "buys": one("SELECT count(*) AS n FROM trade_logs WHERE action = 'BUY'")["n"],
-        "rejected": one("SELECT count(*) AS n FROM workflow_executions WHERE result = 'REJECTED'")["n"],
-        "sells_by_rule": {row["rule"]: row["n"] for row in sells},
-        "closed_at_end": closed_at_end, "closed_positions": closed["n"], "wins": closed["wins"],
-        "realized_pnl_sol": closed["pnl"], "balance_start_sol": scenario.START_BALANCE_SOL,
-        "balance_end_sol": balance,
+        "predictions": totals["predictions"], "buys": totals["buys"], "rejected": totals["rejected"],
+        "sells_by_rule": report_repo.sells_by_rule(conn),
+        "closed_at_end": closed_at_end, "closed_positions": totals["closed"], "wins": totals["wins"],
+        "realized_pnl_sol": totals["pnl"], "balance_start_sol": scenario.START_BALANCE_SOL,
+        "balance_end_sol": demo_balance(conn),
     }
 
 
 def demo_balance(conn: Connection) -> Decimal:
     """The demo wallet's paper balance."""
-    return conn.execute("SELECT virtual_sol_balance FROM wallets WHERE alias = %s",
-                        (scenario.WALLET,)).fetchone()["virtual_sol_balance"]
+    return report_repo.wallet_balance(conn, scenario.WALLET)
 
 
 def format_summary(summary: dict[str, Any]) -> str:

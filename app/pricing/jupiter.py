@@ -72,7 +72,7 @@ _CODE_ERRORS: dict[str, type[JupiterError]] = {
 
 
 @dataclass(frozen=True)
-class Quote:
+class JupiterQuote:
     """An ExactIn quote in raw units (lamports for SOL), with Jupiter's whole answer in `raw`."""
 
     input_mint: str
@@ -113,7 +113,7 @@ class JupiterClient:
         self._sleep = sleep
         self._max_limiter_wait = max_limiter_wait
 
-    def quote(self, input_mint: str, output_mint: str, amount: int, slippage_bps: int = 50) -> Quote:
+    def quote(self, input_mint: str, output_mint: str, amount: int, slippage_bps: int = 50) -> JupiterQuote:
         """The ExactIn quote for swapping `amount` raw units of input_mint into output_mint."""
         params = _quote_params(input_mint, output_mint, amount, slippage_bps)
         return _parse_quote(self._get_json("/quote", params))
@@ -221,15 +221,15 @@ def _retry_after(response: requests.Response) -> float | None:
     return max(0.0, seconds) if seconds == seconds else None
 
 
-def _parse_quote(data: Any) -> Quote:
-    """A Quote from Jupiter's JSON; JupiterUnavailableError when a field is missing or not a number."""
+def _parse_quote(data: Any) -> JupiterQuote:
+    """A JupiterQuote from Jupiter's JSON; JupiterUnavailableError when a field is missing or not a number."""
     if not isinstance(data, dict):
         raise JupiterUnavailableError(f"Jupiter quote is not a JSON object: {str(data)[:100]}")
     try:
         impact = Decimal(str(data.get("priceImpactPct") or "0"))
         if not impact.is_finite():
             raise ValueError(f"priceImpactPct={impact}")
-        return Quote(input_mint=str(data["inputMint"]), output_mint=str(data["outputMint"]),
+        return JupiterQuote(input_mint=str(data["inputMint"]), output_mint=str(data["outputMint"]),
                      in_amount=_raw_units(data["inAmount"]), out_amount=_raw_units(data["outAmount"]),
                      other_amount_threshold=_raw_units(data["otherAmountThreshold"]),
                      slippage_bps=_raw_units(data["slippageBps"]), price_impact_pct=impact, raw=data)

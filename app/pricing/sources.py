@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from app.core.paper import lamports_for_tokens, tokens_for_lamports
+from app.core.clock import Clock, utc_now
+from app.core.paper import lamports_for_tokens, price_per_token, tokens_for_lamports
 from app.core.sim import sim_price
+from app.pricing.jupiter import SOL_MINT, JupiterClient, JupiterError
 
 
 class PriceUnavailable(Exception):
@@ -40,12 +42,12 @@ class PriceSource(Protocol):
         ...
 
 
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The wall clock, in UTC."""
-    return datetime.now(UTC)
+def quoted_price(source: PriceSource, mint: str, decimals: int, tokens_raw: int) -> Decimal:
+    """SOL per whole token that selling `tokens_raw` would fetch now (PriceUnavailable when nothing)."""
+    quote = source.quote_sell(mint, decimals, tokens_raw)
+    if quote.amount_out <= 0:
+        raise PriceUnavailable(f"quote for {mint} returns no SOL")
+    return price_per_token(quote.amount_out, tokens_raw, decimals)
 
 
 class FixedPriceSource:
@@ -90,3 +92,28 @@ def metrics_source(latest_metric: Callable[[str], tuple[Decimal, datetime] | Non
                                    f"(limit {max_staleness.total_seconds():.0f}s)")
         return price, {"metric_ts": ts.isoformat()}
     return FixedPriceSource("metrics", price_of)
+
+
+class JupiterPriceSource:
+    """Jupiter Swap API v1 quotes: SOL -> mint for buys, mint -> SOL for sells."""
+
+    name = "jupiter"
+
+    def __init__(self, client: JupiterClient):
+        self._client = client
+
+    def quote_buy(self, mint: str, decimals: int, lamports: int) -> Quote:
+        """Raw tokens out for lamports in, as Jupiter quotes it."""
+        return self._quote(SOL_MINT, mint, lamports)
+
+    def quote_sell(self, mint: str, decimals: int, tokens_raw: int) -> Quote:
+        """Lamports out for raw tokens in, as Jupiter quotes it."""
+        return self._quote(mint, SOL_MINT, tokens_raw)
+
+    def _quote(self, input_mint: str, output_mint: str, amount: int) -> Quote:
+        try:
+            quote = self._client.quote(input_mint, output_mint, amount)
+        except JupiterError as exc:
+            raise PriceUnavailable(f"jupiter: {exc}") from exc
+        details = {"price_impact_pct": str(quote.price_impact_pct), "slippage_bps": quote.slippage_bps}
+        return Quote(quote.in_amount, quote.out_amount, self.name, details)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from psycopg import Connection
@@ -56,6 +57,12 @@ def latest_point(conn: Connection, mint: str, at: datetime | None = None) -> dic
     return conn.execute(
         f"{_SELECT} WHERE mint = %s AND ts <= %s ORDER BY ts DESC LIMIT 1", (mint, at)
     ).fetchone()
+
+
+def latest_price(conn: Connection, mint: str) -> tuple[Decimal, datetime] | None:
+    """The newest stored price_sol of a mint and its timestamp (None when nothing is stored)."""
+    point = latest_point(conn, mint)
+    return None if point is None else (point["price_sol"], point["ts"])
 
 
 def get_mint(conn: Connection, mint: str) -> dict[str, Any] | None:

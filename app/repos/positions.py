@@ -31,12 +31,6 @@ def insert_trade(conn: Connection, values: dict[str, Any]) -> UUID:
            RETURNING id""", params).fetchone()["id"]
 
 
-def debit_wallet(conn: Connection, wallet_id: UUID, amount_sol: Decimal) -> None:
-    """Take SOL off a TEST wallet's paper balance (the CHECK constraint refuses going below zero)."""
-    conn.execute("UPDATE wallets SET virtual_sol_balance = virtual_sol_balance - %s, updated_at = now() "
-                 "WHERE id = %s", (amount_sol, wallet_id))
-
-
 def check_target(conn: Connection, position_id: UUID) -> dict[str, Any] | None:
     """A position with its wallet and the wallet's active SELL workflow (NULLs when none)."""
     return conn.execute(
@@ -89,15 +83,16 @@ def apply_sell(conn: Connection, position_id: UUID, values: dict[str, Any]) -> N
         {"at": None, **values, "id": position_id})
 
 
-def credit_wallet(conn: Connection, wallet_id: UUID, amount_sol: Decimal) -> None:
-    """Add SOL to a TEST wallet's paper balance."""
-    conn.execute("UPDATE wallets SET virtual_sol_balance = virtual_sol_balance + %s, updated_at = now() "
-                 "WHERE id = %s", (amount_sol, wallet_id))
-
-
 def open_ids(conn: Connection) -> list[UUID]:
-    """Every OPEN position's id."""
-    return [row["id"] for row in conn.execute("SELECT id FROM positions WHERE status = 'OPEN'").fetchall()]
+    """Every OPEN position's id, oldest first."""
+    return [row["id"] for row in conn.execute(
+        "SELECT id FROM positions WHERE status = 'OPEN' ORDER BY opened_at, mint").fetchall()]
+
+
+def status_of(conn: Connection, position_id: UUID) -> str | None:
+    """A position's status (None when it does not exist)."""
+    row = conn.execute("SELECT status FROM positions WHERE id = %s", (position_id,)).fetchone()
+    return None if row is None else row["status"]
 
 
 _LIST = """SELECT p.*, w.alias AS wallet_alias, bw.name AS buy_workflow_name

@@ -49,12 +49,32 @@ def set_trading_enabled(conn: Connection, wallet_id: UUID, enabled: bool) -> Non
     )
 
 
-def add_virtual_balance(conn: Connection, wallet_id: UUID, amount_sol: Decimal) -> None:
-    """Credit a TEST wallet's paper balance."""
+def credit(conn: Connection, wallet_id: UUID, amount_sol: Decimal) -> None:
+    """Add SOL to a TEST wallet's paper balance (a sell's proceeds, a top-up)."""
     conn.execute(
         "UPDATE wallets SET virtual_sol_balance = virtual_sol_balance + %s, updated_at = now() WHERE id = %s",
         (amount_sol, wallet_id),
     )
+
+
+def debit(conn: Connection, wallet_id: UUID, amount_sol: Decimal) -> None:
+    """Take SOL off a TEST wallet's paper balance (the CHECK constraint refuses going below zero)."""
+    conn.execute(
+        "UPDATE wallets SET virtual_sol_balance = virtual_sol_balance - %s, updated_at = now() WHERE id = %s",
+        (amount_sol, wallet_id),
+    )
+
+
+def type_of(conn: Connection, wallet_id: UUID) -> str | None:
+    """A wallet's type, TEST or REAL (None when it does not exist)."""
+    row = conn.execute("SELECT type FROM wallets WHERE id = %s", (wallet_id,)).fetchone()
+    return None if row is None else row["type"]
+
+
+def count_with_alias(conn: Connection, alias: str) -> dict[str, int]:
+    """How many wallets exist (`wallets`) and how many have this alias (`matching`)."""
+    return conn.execute("SELECT count(*) AS wallets, count(*) FILTER (WHERE alias = %s) AS matching FROM wallets",
+                        (alias,)).fetchone()
 
 
 def delete(conn: Connection, wallet_id: UUID) -> None:

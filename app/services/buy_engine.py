@@ -19,23 +19,17 @@ from uuid import UUID
 
 from psycopg import Connection, errors
 
-from app.core.buy import (
-    BuyWorkflow,
-    Decision,
-    PredictionSignal,
-    Verdict,
-    WalletState,
-    condition_step,
-    precheck,
-    size_buy,
-)
-from app.core.chains import AmountMode, load_stored_chain
+from app.core.buy import BuyWorkflow, Decision, PredictionSignal, WalletState, condition_step, precheck, size_buy
+from app.core.chains import AmountMode, WorkflowType, load_stored_chain
+from app.core.clock import Clock
 from app.core.paper import buy_fill, buy_swap_lamports
 from app.core.solana import lamports_to_sol, sol_to_lamports
+from app.core.states import BuyOutcome, PredictionStatus, TradeAction, WalletType
 from app.pricing.sources import PriceSource, PriceUnavailable
 from app.repos import buy_candidates, coin_metrics, positions
 from app.repos import executions as execution_repo
 from app.repos import predictions as prediction_repo
+from app.repos import wallets as wallet_repo
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +44,7 @@ class BuyDeps:
     predict: Predictor
     fee_bps: int
     on_position_opened: Callable[[UUID], None] = lambda position_id: None
-    clock: Callable[[], datetime] | None = None  # None: the database's now(); set for simulated time
+    clock: Clock | None = None  # None: the database's now(); set for simulated time
 
 
 @dataclass
@@ -80,7 +74,7 @@ class _Evaluation:
 def evaluate_prediction(conn: Connection, prediction_id: UUID, deps: BuyDeps) -> list[dict[str, Any]]:
     """Evaluate one stored prediction against its BUY workflows; returns (and stores) the outcome per workflow."""
     prediction = prediction_repo.get(conn, prediction_id)
-    if prediction is None or prediction["status"] != "PENDING" or prediction["model_id"] is None:
+    if prediction is None or prediction["status"] != PredictionStatus.PENDING or prediction["model_id"] is None:
         return [] if prediction is None else prediction["outcomes"]
     evaluation = _Evaluation(prediction, deps)
     outcomes = []
@@ -95,7 +89,7 @@ def evaluate_prediction(conn: Connection, prediction_id: UUID, deps: BuyDeps) ->
 
 
 def _workflow(row: dict[str, Any]) -> BuyWorkflow:
-    return BuyWorkflow(row["id"], row["name"], load_stored_chain("BUY", row["chain"]),
+    return BuyWorkflow(row["id"], row["name"], load_stored_chain(WorkflowType.BUY, row["chain"]),
                        AmountMode(row["buy_amount_mode"]), row["buy_amount_value"], row["cooldown_seconds"],
                        row["max_open_positions"])
 
@@ -109,17 +103,17 @@ def _precheck(ev: _Evaluation, workflow: BuyWorkflow, state: dict[str, Any]) -> 
 def _evaluate_workflow(conn: Connection, ev: _Evaluation, row: dict[str, Any]) -> dict[str, Any]:
     workflow = _workflow(row)
     first = _precheck(ev, workflow, row)
-    if first.verdict is not Verdict.CONTINUE:
-        return _conclude(conn, ev, row, first.verdict, first.steps, first.reason)
+    if not first.goes_on:
+        return _conclude(conn, ev, row, first.outcome, first.steps, first.reason)
     steps = first.steps
     for index, condition in enumerate(workflow.chain.conditions):
         probability, error = _probability(conn, ev, condition.model_id)
         decision = condition_step(index, condition, probability, error)
         steps += decision.steps
-        if decision.verdict is not Verdict.CONTINUE:
-            return _conclude(conn, ev, row, decision.verdict, steps, decision.reason)
-    if row["wallet_type"] != "TEST":
-        return _conclude(conn, ev, row, Verdict.ERROR, steps,
+        if not decision.goes_on:
+            return _conclude(conn, ev, row, decision.outcome, steps, decision.reason)
+    if row["wallet_type"] != WalletType.TEST:
+        return _conclude(conn, ev, row, BuyOutcome.ERROR, steps,
                          "REAL wallets cannot trade in this build (on-chain execution is not implemented)")
     return _buy(conn, ev, row, workflow, steps)
 
@@ -141,7 +135,7 @@ def _buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], workflow: BuyWo
         with conn.transaction():
             outcome = _buy_locked(conn, ev, row, workflow, steps)
     except errors.UniqueViolation:
-        return _outcome(row, Verdict.SKIPPED, "a concurrent evaluation bought this mint for the wallet first")
+        return _outcome(row, BuyOutcome.SKIPPED, "a concurrent evaluation bought this mint for the wallet first")
     except PriceUnavailable as exc:
         return _log_error(conn, ev, row, (*steps, {"step": "quote", "result": "error", "error": str(exc)}),
                           f"no price: {exc}")
@@ -154,18 +148,18 @@ def _buy_locked(conn: Connection, ev: _Evaluation, row: dict[str, Any], workflow
                 steps: tuple[dict[str, Any], ...]) -> dict[str, Any]:
     state = buy_candidates.lock_for_buy(conn, workflow.id, ev.prediction["mint"])
     if state is None or not state["is_active"] or not state["trading_enabled"]:
-        return _outcome(row, Verdict.SKIPPED, "workflow or wallet switched off meanwhile")
+        return _outcome(row, BuyOutcome.SKIPPED, "workflow or wallet switched off meanwhile")
     again = _precheck(ev, workflow, state)
-    if again.verdict is not Verdict.CONTINUE:
-        return _conclude(conn, ev, row, again.verdict, (*steps, *again.steps[1:]), again.reason)
+    if not again.goes_on:
+        return _conclude(conn, ev, row, again.outcome, (*steps, *again.steps[1:]), again.reason)
     sized = size_buy(workflow, state["virtual_sol_balance"])
     steps += sized.steps
-    if sized.verdict is not Verdict.CONTINUE:
-        return _conclude(conn, ev, row, sized.verdict, steps, sized.reason)
+    if not sized.goes_on:
+        return _conclude(conn, ev, row, sized.outcome, steps, sized.reason)
     mint_row = coin_metrics.get_mint(conn, ev.prediction["mint"])
     decimals = None if mint_row is None else mint_row["decimals"]
     if decimals is None:
-        return _conclude(conn, ev, row, Verdict.ERROR, steps,
+        return _conclude(conn, ev, row, BuyOutcome.ERROR, steps,
                          "decimals of this mint are unknown: POST /api/coins/{mint}/metrics with \"decimals\"")
     return _fill_buy(conn, ev, row, sized.amount_sol, decimals, steps)
 
@@ -179,41 +173,42 @@ def _fill_buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], amount_sol
     steps += ({"step": "quote", "source": quote.source, "in_lamports": swap, "fee_lamports": fee,
                "out_raw": str(quote.amount_out), "details": quote.details, "result": "passed"},)
     if quote.amount_out <= 0:
-        return _conclude(conn, ev, row, Verdict.REJECTED, steps, "the quote returns no tokens for this amount")
+        return _conclude(conn, ev, row, BuyOutcome.REJECTED, steps, "the quote returns no tokens for this amount")
     fill = buy_fill(total, ev.deps.fee_bps, quote.amount_out, decimals)
     position_id = positions.insert_open(conn, {
         "wallet_id": row["wallet_id"], "mint": mint, "decimals": decimals, "tokens_raw": fill.tokens_raw,
         "sol_spent": amount_sol, "price_sol": fill.price_sol, "workflow_id": row["id"], "at": ev.at()})
     trade_id = positions.insert_trade(conn, {
         "wallet_id": row["wallet_id"], "position_id": position_id, "workflow_id": row["id"], "mint": mint,
-        "action": "BUY", "sol_amount": amount_sol, "token_amount_raw": fill.tokens_raw,
+        "action": TradeAction.BUY, "sol_amount": amount_sol, "token_amount_raw": fill.tokens_raw,
         "price_sol": fill.price_sol, "fee_sol": lamports_to_sol(fill.fee_lamports), "at": ev.at()})
-    positions.debit_wallet(conn, row["wallet_id"], amount_sol)
+    wallet_repo.debit(conn, row["wallet_id"], amount_sol)
     steps += ({"step": "execute_buy", "result": "executed", "tokens_raw": str(fill.tokens_raw),
                "entry_price_sol": str(fill.price_sol), "sol_spent": str(amount_sol)},)
-    outcome = _conclude(conn, ev, row, Verdict.EXECUTED, steps, None, trade_log_id=trade_id, position_id=position_id)
+    outcome = _conclude(conn, ev, row, BuyOutcome.EXECUTED, steps, None, trade_log_id=trade_id, position_id=position_id)
     if outcome["execution_id"] is None:
         raise errors.UniqueViolation("execution already logged for this prediction and workflow")
     return {**outcome, "position_id": str(position_id)}
 
 
-def _conclude(conn: Connection, ev: _Evaluation, row: dict[str, Any], verdict: Verdict,
+def _conclude(conn: Connection, ev: _Evaluation, row: dict[str, Any], outcome: BuyOutcome,
               steps: tuple[dict[str, Any], ...], reason: str | None, **links: Any) -> dict[str, Any]:
     """Log REJECTED / ERROR / EXECUTED executions (ignored and skipped ones are only recorded on the prediction)."""
-    if verdict in (Verdict.IGNORED, Verdict.SKIPPED):
-        return _outcome(row, verdict, reason)
+    result = outcome.execution_result
+    if result is None:
+        return _outcome(row, outcome, reason)
     execution_id = execution_repo.insert(conn, {
         "workflow_id": row["id"], "mint": ev.prediction["mint"], "trigger_data": ev.trigger_data(),
-        "steps_log": list(steps), "result": verdict.value, "prediction_id": ev.prediction["id"],
-        "error_message": reason if verdict is Verdict.ERROR else None, "at": ev.at(), **links})
-    return {**_outcome(row, verdict, reason), "execution_id": str(execution_id) if execution_id else None}
+        "steps_log": list(steps), "result": result, "prediction_id": ev.prediction["id"],
+        "error_message": reason if outcome is BuyOutcome.ERROR else None, "at": ev.at(), **links})
+    return {**_outcome(row, outcome, reason), "execution_id": str(execution_id) if execution_id else None}
 
 
 def _log_error(conn: Connection, ev: _Evaluation, row: dict[str, Any], steps: tuple[dict[str, Any], ...],
                message: str) -> dict[str, Any]:
-    return _conclude(conn, ev, row, Verdict.ERROR, steps, message)
+    return _conclude(conn, ev, row, BuyOutcome.ERROR, steps, message)
 
 
-def _outcome(row: dict[str, Any], verdict: Verdict, reason: str | None) -> dict[str, Any]:
-    return {"workflow_id": str(row["id"]), "workflow_name": row["name"], "result": verdict.value,
+def _outcome(row: dict[str, Any], outcome: BuyOutcome, reason: str | None) -> dict[str, Any]:
+    return {"workflow_id": str(row["id"]), "workflow_name": row["name"], "result": outcome.value,
             "reason": reason, "execution_id": None}

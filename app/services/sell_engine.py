@@ -14,27 +14,42 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, NotRequired, TypedDict
 from uuid import UUID
 
 from psycopg import Connection
 
-from app.core.chains import SellChain, load_stored_chain
-from app.core.paper import price_per_token, sell_fill
+from app.core.chains import SellChain, WorkflowType, load_stored_chain
+from app.core.clock import Clock, utc_now
+from app.core.paper import sell_fill
 from app.core.sell import ExitDecision, PositionState, realized_pnl, should_exit, tokens_to_sell
 from app.core.solana import lamports_to_sol
+from app.core.states import CheckResult, CloseReason, ExecutionResult, TradeAction, WalletType
 from app.errors import Conflict, NotFound
-from app.pricing.sources import PriceSource, PriceUnavailable, utc_now
+from app.pricing.shared import MintPrice
+from app.pricing.sources import PriceSource, PriceUnavailable, quoted_price
 from app.repos import executions as execution_repo
 from app.repos import positions as position_repo
+from app.repos import wallets as wallet_repo
 
 log = logging.getLogger(__name__)
+
+REAL_NOT_SUPPORTED = "REAL wallets cannot trade in this build (on-chain execution is not implemented)"
+
 
 class CannotSell(Exception):
     """The sell cannot be carried out (e.g. REAL wallet): record it, do not retry blindly."""
 
 
-MintPrice = Callable[[str, int, int], Decimal]
+class CheckOutcome(TypedDict):
+    """What one sell check did: its result, the rule that fired and, for a sell, the fill's figures."""
+
+    result: CheckResult
+    rule: NotRequired[str | None]
+    closed: NotRequired[bool]
+    error: NotRequired[str]
+    measures: NotRequired[dict[str, str]]
 
 
 @dataclass
@@ -45,26 +60,26 @@ class SellDeps:
     fee_bps: int
     mint_price: MintPrice | None = None  # checks: (mint, decimals, tokens_raw) -> SOL per token, shared per interval
     on_position_closed: Callable[[UUID], None] = lambda position_id: None
-    now: Callable[[], datetime] = utc_now
+    clock: Clock = utc_now
 
 
-def check_position(conn: Connection, position_id: UUID, deps: SellDeps) -> dict[str, Any]:
+def check_position(conn: Connection, position_id: UUID, deps: SellDeps) -> CheckOutcome:
     """One scheduled check of one position; returns what happened (hold, sold, closed, error, …)."""
     target = position_repo.check_target(conn, position_id)
     if target is None or target["status"] != "OPEN":
         deps.on_position_closed(position_id)
-        return {"result": "not_open"}
+        return {"result": CheckResult.NOT_OPEN}
     if target["sell_workflow_id"] is None or not target["trading_enabled"]:
         position_repo.record_check_error(conn, position_id, "no active SELL workflow or trading disabled")
-        return {"result": "no_sell_workflow"}
+        return {"result": CheckResult.NO_SELL_WORKFLOW}
+    price_of = deps.mint_price or partial(quoted_price, deps.price_source)
     try:
-        price = (deps.mint_price or _exact_price(deps))(target["mint"], target["token_decimals"],
-                                                         int(target["tokens_raw"]))
+        price = price_of(target["mint"], target["token_decimals"], int(target["tokens_raw"]))
     except PriceUnavailable as exc:
         position_repo.record_check_error(conn, position_id, f"no price: {exc}")
-        return {"result": "no_price", "error": str(exc)}
-    chain = load_stored_chain("SELL", target["sell_chain"])
-    decision = should_exit(chain, target["sell_amount_pct"], _state(target), price, deps.now())
+        return {"result": CheckResult.NO_PRICE, "error": str(exc)}
+    chain = load_stored_chain(WorkflowType.SELL, target["sell_chain"])
+    decision = should_exit(chain, target["sell_amount_pct"], _state(target), price, deps.clock())
     if decision.rule is None:
         return _hold(conn, target, decision, price)  # the common case: two statements, no lock
     with conn.transaction():
@@ -74,43 +89,33 @@ def check_position(conn: Connection, position_id: UUID, deps: SellDeps) -> dict[
     return outcome
 
 
-def _exact_price(deps: SellDeps) -> MintPrice:
-    """Without a shared price: quote the held amount and derive SOL per token."""
-    def price(mint: str, decimals: int, tokens_raw: int) -> Decimal:
-        quote = deps.price_source.quote_sell(mint, decimals, tokens_raw)
-        if quote.amount_out <= 0:
-            raise PriceUnavailable(f"quote for {mint} returns no SOL")
-        return price_per_token(quote.amount_out, tokens_raw, decimals)
-    return price
-
-
 def _state(position: dict[str, Any]) -> PositionState:
     return PositionState(position["entry_price_sol"], position["peak_price_sol"] or position["entry_price_sol"],
                          position["opened_at"], int(position["tokens_raw"]), frozenset(position["fired_rules"]))
 
 
-def _hold(conn: Connection, position: dict[str, Any], decision: ExitDecision, price: Decimal) -> dict[str, Any]:
+def _hold(conn: Connection, position: dict[str, Any], decision: ExitDecision, price: Decimal) -> CheckOutcome:
     """No rule fires: store the price and the raised peak (atomic GREATEST, so no lock is needed)."""
     position_repo.record_price(conn, position["id"], price, decision.measures.peak_price_sol)
-    return {"result": "hold", "measures": decision.measures.as_dict()}
+    return {"result": CheckResult.HOLD, "measures": decision.measures.as_dict()}
 
 
 def _check_locked(conn: Connection, target: dict[str, Any], chain: SellChain, price: Decimal,
-                  deps: SellDeps) -> dict[str, Any]:
+                  deps: SellDeps) -> CheckOutcome:
     """A rule fired on the unlocked snapshot: lock the position and decide again on its current state."""
     position = position_repo.lock_open(conn, target["id"])
     if position is None:
-        return {"result": "not_open", "closed": True}
-    decision = should_exit(chain, target["sell_amount_pct"], _state(position), price, deps.now())
+        return {"result": CheckResult.NOT_OPEN, "closed": True}
+    decision = should_exit(chain, target["sell_amount_pct"], _state(position), price, deps.clock())
     position_repo.record_price(conn, position["id"], price, decision.measures.peak_price_sol,
                                rule_fired=decision.rule is not None)
     if decision.rule is None:
-        return {"result": "hold", "measures": decision.measures.as_dict()}
+        return {"result": CheckResult.HOLD, "measures": decision.measures.as_dict()}
     try:
         with conn.transaction():
             return _sell(conn, position, target, decision, deps)
     except (PriceUnavailable, CannotSell) as exc:
-        return _sell_failed(conn, position, target, decision, str(exc), deps.now())
+        return _sell_failed(conn, position, target, decision, str(exc), deps.clock())
 
 
 def _trigger_data(position: dict[str, Any], decision: ExitDecision) -> dict[str, Any]:
@@ -120,23 +125,23 @@ def _trigger_data(position: dict[str, Any], decision: ExitDecision) -> dict[str,
 
 
 def _sell(conn: Connection, position: dict[str, Any], target: dict[str, Any], decision: ExitDecision,
-          deps: SellDeps) -> dict[str, Any]:
-    if target["wallet_type"] != "TEST":
-        raise CannotSell("REAL wallets cannot trade in this build (on-chain execution is not implemented)")
-    fill = _fill(conn, position, decision.tokens_to_sell, decision.rule.type.value, decision.rule_key, deps,
+          deps: SellDeps) -> CheckOutcome:
+    if target["wallet_type"] != WalletType.TEST:
+        raise CannotSell(REAL_NOT_SUPPORTED)
+    fill = _fill(conn, position, decision.tokens_to_sell, CloseReason(decision.rule.type), decision.rule_key, deps,
                  target["sell_workflow_id"])
     steps = [{"step": "rule_check", "rule": decision.rule.type.value, "rule_key": decision.rule_key,
               **decision.measures.as_dict(), "result": "fired"},
              {"step": "execute_sell", **{k: v for k, v in fill.items() if k != "trade_log_id"},
               "result": "executed"}]
     execution_repo.insert(conn, {
-        "workflow_id": target["sell_workflow_id"], "mint": position["mint"], "result": "EXECUTED",
+        "workflow_id": target["sell_workflow_id"], "mint": position["mint"], "result": ExecutionResult.EXECUTED,
         "trigger_data": _trigger_data(position, decision), "steps_log": steps,
-        "trade_log_id": fill["trade_log_id"], "position_id": position["id"], "at": deps.now()})
-    return {"result": "sold", "rule": decision.rule_key, "closed": fill["tokens_left"] == "0", **fill}
+        "trade_log_id": fill["trade_log_id"], "position_id": position["id"], "at": deps.clock()})
+    return {"result": CheckResult.SOLD, "rule": decision.rule_key, "closed": fill["tokens_left"] == "0", **fill}
 
 
-def _fill(conn: Connection, position: dict[str, Any], amount: int, reason: str, rule_key: str | None,
+def _fill(conn: Connection, position: dict[str, Any], amount: int, reason: CloseReason, rule_key: str | None,
           deps: SellDeps, workflow_id: UUID | None) -> dict[str, Any]:
     """Quote and book a paper sell of `amount` raw tokens of a locked OPEN position."""
     quote = deps.price_source.quote_sell(position["mint"], position["token_decimals"], amount)
@@ -146,44 +151,42 @@ def _fill(conn: Connection, position: dict[str, Any], amount: int, reason: str, 
     realized = realized_pnl(position["sol_spent"], int(position["initial_tokens_raw"]), amount, left, net,
                             position["sol_received"], position["realized_pnl_sol"])
     position_repo.apply_sell(conn, position["id"], {"tokens_left": left, "net_sol": net, "realized": realized,
-                                                    "rule_key": rule_key, "reason": reason, "at": deps.now()})
-    position_repo.credit_wallet(conn, position["wallet_id"], net)
+                                                    "rule_key": rule_key, "reason": reason, "at": deps.clock()})
+    wallet_repo.credit(conn, position["wallet_id"], net)
     trade_id = position_repo.insert_trade(conn, {
         "wallet_id": position["wallet_id"], "position_id": position["id"], "workflow_id": workflow_id,
-        "mint": position["mint"], "action": "SELL", "sol_amount": net, "token_amount_raw": amount,
+        "mint": position["mint"], "action": TradeAction.SELL, "sol_amount": net, "token_amount_raw": amount,
         "price_sol": fill.price_sol, "fee_sol": lamports_to_sol(fill.fee_lamports),
-        "realized_pnl_sol": realized - position["realized_pnl_sol"], "rule": reason, "at": deps.now()})
+        "realized_pnl_sol": realized - position["realized_pnl_sol"], "rule": reason, "at": deps.clock()})
     return {"trade_log_id": trade_id, "tokens_sold": str(amount), "tokens_left": str(left),
             "gross_lamports": fill.gross_lamports, "fee_lamports": fill.fee_lamports, "net_sol": str(net),
             "price_sol": str(fill.price_sol), "realized_pnl_sol": str(realized), "quote_source": quote.source}
 
 
 def _sell_failed(conn: Connection, position: dict[str, Any], target: dict[str, Any], decision: ExitDecision,
-                 message: str, at: datetime) -> dict[str, Any]:
+                 message: str, at: datetime) -> CheckOutcome:
     """Record a failed sell; its ERROR execution is logged once per rule, not at every check."""
     position_repo.record_check_error(conn, position["id"], f"sell failed: {message}")
     if position["failing_rule"] != decision.rule_key:
         position_repo.set_failing_rule(conn, position["id"], decision.rule_key)
         execution_repo.insert(conn, {
-            "workflow_id": target["sell_workflow_id"], "mint": position["mint"], "result": "ERROR",
+            "workflow_id": target["sell_workflow_id"], "mint": position["mint"], "result": ExecutionResult.ERROR,
             "trigger_data": _trigger_data(position, decision), "error_message": f"sell failed: {message}",
             "steps_log": [{"step": "rule_check", "rule_key": decision.rule_key, "result": "fired"},
                           {"step": "execute_sell", "result": "error", "error": message}],
             "position_id": position["id"], "at": at})
-    return {"result": "sell_failed", "rule": decision.rule_key, "error": message}
+    return {"result": CheckResult.SELL_FAILED, "rule": decision.rule_key, "error": message}
 
 
 def sell_manually(conn: Connection, position_id: UUID, pct: Decimal, deps: SellDeps,
-                  reason: str = "manual") -> dict[str, Any]:
+                  reason: CloseReason = CloseReason.MANUAL) -> dict[str, Any]:
     """Sell pct % of a position's held tokens now, through the same locked path as rule exits."""
     with conn.transaction():
         position = position_repo.lock_open(conn, position_id)
         if position is None:
             _raise_not_open(conn, position_id)
-        wallet_type = conn.execute("SELECT type FROM wallets WHERE id = %s",
-                                   (position["wallet_id"],)).fetchone()["type"]
-        if wallet_type != "TEST":
-            raise Conflict("REAL wallets cannot trade in this build (on-chain execution is not implemented).")
+        if wallet_repo.type_of(conn, position["wallet_id"]) != WalletType.TEST:
+            raise Conflict(REAL_NOT_SUPPORTED + ".")
         try:
             fill = _fill(conn, position, tokens_to_sell(int(position["tokens_raw"]), pct), reason, None, deps, None)
         except PriceUnavailable as exc:
@@ -194,8 +197,8 @@ def sell_manually(conn: Connection, position_id: UUID, pct: Decimal, deps: SellD
 
 
 def _raise_not_open(conn: Connection, position_id: UUID) -> None:
-    exists = conn.execute("SELECT status FROM positions WHERE id = %s", (position_id,)).fetchone()
-    if exists is None:
+    status = position_repo.status_of(conn, position_id)
+    if status is None:
         raise NotFound(f"Position {position_id} not found.")
-    raise Conflict(f"Position {position_id} is {exists['status']}: nothing left to sell.")
+    raise Conflict(f"Position {position_id} is {status}: nothing left to sell.")
 

@@ -62,7 +62,7 @@ def update_wallet(conn: Connection, alias: str, data: dict[str, Any]) -> dict[st
         if "trading_enabled" in data:
             wallet_repo.set_trading_enabled(conn, wallet["id"], data["trading_enabled"])
         if "top_up_sol" in data:
-            wallet_repo.add_virtual_balance(conn, wallet["id"], data["top_up_sol"])
+            wallet_repo.credit(conn, wallet["id"], data["top_up_sol"])
         return wallet_repo.get(conn, wallet["id"])
 
 

@@ -9,14 +9,14 @@ from decimal import Decimal
 
 import pytest
 
-from app.config import PriceSource
+from app.config import PriceSourceName
 from app.services.buy_engine import evaluate_prediction
 from tests.service.buy_fixtures import MINT, buy_workflow, deps, set_decimals, store_prediction
 
 
 @pytest.fixture
 def metrics_client(app, config):
-    app.extensions["trading_config"] = replace(config, price_source=PriceSource.METRICS)
+    app.extensions["trading_config"] = replace(config, price_source=PriceSourceName.METRICS)
     return app.test_client()
 
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from app.config import PriceSource
+from app.config import PriceSourceName
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,7 @@ CLOSED = "So11111111111111111111111111111111111111112"
 @pytest.fixture
 def app(app, config):
     """The app pricing from stored coin metrics (no network)."""
-    app.extensions["trading_config"] = replace(config, price_source=PriceSource.METRICS)
+    app.extensions["trading_config"] = replace(config, price_source=PriceSourceName.METRICS)
     return app
 
 

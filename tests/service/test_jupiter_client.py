@@ -13,10 +13,10 @@ from app.pricing.jupiter import (
     SOL_MINT,
     JupiterClient,
     JupiterError,
+    JupiterQuote,
     JupiterUnavailableError,
     NoRouteError,
     NotTradableError,
-    Quote,
     RateLimitedError,
     from_config,
 )
@@ -68,7 +68,7 @@ def test_buy_quote_for_a_6_decimal_token_is_exact_to_the_raw_unit(jupiter, sleep
     quote = make_client(jupiter, sleeps).quote(SOL_MINT, TOKEN6, 1_000_000_000)
 
     # 1 SOL / 0.000123 SOL per token = 8130.0813008... tokens -> 8130081300 raw units (floor).
-    assert quote == Quote(input_mint=SOL_MINT, output_mint=TOKEN6, in_amount=1_000_000_000,
+    assert quote == JupiterQuote(input_mint=SOL_MINT, output_mint=TOKEN6, in_amount=1_000_000_000,
                           out_amount=8_130_081_300, other_amount_threshold=8_089_430_893, slippage_bps=50,
                           price_impact_pct=Decimal("0"), raw=quote.raw)
     assert quote.raw["outAmount"] == "8130081300"

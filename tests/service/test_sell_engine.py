@@ -63,7 +63,7 @@ def sell_deps(market, closed=None, now=None, shared_price=True) -> SellDeps:
     return SellDeps(price_source=source, fee_bps=30,
                     mint_price=(lambda mint, d, t: market.price) if shared_price else None,
                     on_position_closed=(closed.append if closed is not None else (lambda _: None)),
-                    now=now or (lambda: datetime.now(UTC)))
+                    clock=now or (lambda: datetime.now(UTC)))
 
 
 def reload(conn, position):

@@ -8,8 +8,15 @@ from decimal import Decimal
 import pytest
 from rq_scheduler import Scheduler
 
+from app.queues.dispatch import RqDispatcher
+from app.queues.sell_schedule import cancel_position, schedule_position, sell_job_id, spread_first_run
 from app.services import wallets as wallet_service
-from jobs.sell import cancel_position, reconcile_schedules, schedule_position, sell_job_id, spread_first_run
+from app.services.maintenance import reconcile_sell_checks
+
+
+def reconcile_schedules(conn, redis_conn, interval):
+    """Rebuild the schedule from PostgreSQL the way the scheduler's maintenance does."""
+    return reconcile_sell_checks(conn, RqDispatcher(redis_conn, interval))
 
 
 @pytest.fixture

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from app.config import ConfigError, PriceSource, load_config
+from app.config import ConfigError, PriceSourceName, load_config
 
 
 def test_defaults():
     config = load_config({})
     assert (config.database_url, config.redis_url, config.embedded) == (None, None, True)
-    assert (config.port, config.sell_check_interval_seconds, config.price_source) == (5000, 15, PriceSource.JUPITER)
+    assert (config.port, config.sell_check_interval_seconds, config.price_source) == (5000, 15, PriceSourceName.JUPITER)
     assert config.jupiter_base_url == "https://api.jup.ag/swap/v1"
     assert (config.jupiter_rate_limit_per_min, config.paper_fee_bps, config.worker_processes) == (60, 30, 2)
     assert config.demo is True and config.price_source_explicit is False
@@ -20,8 +20,8 @@ def test_defaults():
     ({"DATABASE_URL": "postgres://u:p@h:5432/d"}, "database_url", "postgresql://u:p@h:5432/d"),
     ({"DATABASE_URL": "postgresql://u@h/d"}, "database_url", "postgresql://u@h/d"),
     ({"REDIS_URL": "unix:///tmp/r.sock"}, "redis_url", "unix:///tmp/r.sock"),
-    ({"PRICE_SOURCE": "SIM"}, "price_source", PriceSource.SIM),
-    ({"PRICE_SOURCE": "metrics"}, "price_source", PriceSource.METRICS),
+    ({"PRICE_SOURCE": "SIM"}, "price_source", PriceSourceName.SIM),
+    ({"PRICE_SOURCE": "metrics"}, "price_source", PriceSourceName.METRICS),
     ({"JUPITER_BASE_URL": "http://127.0.0.1:9/swap/v1/"}, "jupiter_base_url", "http://127.0.0.1:9/swap/v1"),
     ({"SELL_CHECK_INTERVAL_SECONDS": "5"}, "sell_check_interval_seconds", 5),
     ({"DEMO": "off"}, "demo", False),

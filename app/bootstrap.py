@@ -1,0 +1,150 @@
+"""The composition root: every per-process resource, and the engines' dependencies built from them.
+
+Web workers, RQ workers, the scheduler and the command line all start here (cosmicpython's
+`bootstrap.py`): `process()` returns this process's `Process`, created on first use after a fork
+(PostgreSQL pool, Redis connection, booster cache, Jupiter client), and its `buy_deps` /
+`sell_deps` / `dispatcher` are what services receive. Nothing else in `app/` keeps a
+per-process singleton, and nothing in `app/` imports `jobs/`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import redis
+from psycopg import Connection
+from psycopg_pool import ConnectionPool
+
+from app.config import Config, ConfigError, PriceSourceName, load_config
+from app.core.clock import Clock, utc_now
+from app.db import open_pool
+from app.ml import BoosterCache
+from app.pricing import jupiter
+from app.pricing.shared import MintPrice, shared_mint_price
+from app.pricing.sources import JupiterPriceSource, PriceSource, metrics_source, sim_source
+from app.queues.dispatch import RqDispatcher
+from app.repos import coin_metrics as metrics_repo
+from app.services import models as model_service
+from app.services.buy_engine import BuyDeps, Predictor
+from app.services.ports import Dispatcher
+from app.services.sell_engine import SellDeps
+
+
+@dataclass
+class Process:
+    """One process's resources for one configuration, opened lazily."""
+
+    config: Config
+    boosters: BoosterCache = field(default_factory=BoosterCache)
+    _pool: ConnectionPool | None = None
+    _redis: redis.Redis | None = None
+    _jupiter: jupiter.JupiterClient | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @contextmanager
+    def db(self) -> Iterator[Connection]:
+        """A pooled autocommit connection; services open transactions on it."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = open_pool(_require(self.config.database_url, "DATABASE_URL"), self.config.db_pool_max)
+        with self._pool.connection() as conn:
+            yield conn
+
+    @property
+    def redis(self) -> redis.Redis:
+        """This process's Redis connection (RQ, the scheduler, shared prices and rate limits use it)."""
+        if self._redis is None:
+            url = _require(self.config.redis_url, "REDIS_URL")
+            self._redis = redis.Redis.from_url(url, socket_connect_timeout=5)
+        return self._redis
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        """The job-queue port handed to services."""
+        return RqDispatcher(self.redis, self.config.sell_check_interval_seconds)
+
+    def price_source(self, conn: Connection, clock: Clock = utc_now) -> PriceSource:
+        """The price source PRICE_SOURCE names, ready to quote (`metrics` reads through conn)."""
+        if self.config.price_source is PriceSourceName.SIM:
+            return sim_source(self.config.sim_seed, clock)
+        if self.config.price_source is PriceSourceName.METRICS:
+            staleness = timedelta(seconds=self.config.price_max_staleness_seconds)
+            return metrics_source(lambda mint: metrics_repo.latest_price(conn, mint), staleness, clock)
+        if self._jupiter is None:
+            self._jupiter = jupiter.from_config(self.config, self.redis)
+        return JupiterPriceSource(self._jupiter)
+
+    def predictor(self) -> Predictor:
+        """On-demand model probabilities from stored metrics, with this process's boosters."""
+        staleness = timedelta(seconds=self.config.feature_max_staleness_seconds)
+
+        def predict(conn: Connection, model_id: int, mint: str, at: datetime) -> float:
+            return model_service.predict_for_mint(conn, model_id, mint, at, self.boosters, staleness)[0]
+
+        return predict
+
+    def buy_deps(self, conn: Connection) -> BuyDeps:
+        """The BUY engine's dependencies in this process."""
+        return buy_deps(self.config, self.price_source(conn), self.predictor(), self.dispatcher)
+
+    def sell_deps(self, conn: Connection) -> SellDeps:
+        """The SELL engine's dependencies in this process: fills quoted exactly, checks priced once per mint."""
+        source = self.price_source(conn)
+        shared = shared_mint_price(self.redis, source, self.config.sell_check_interval_seconds)
+        return sell_deps(self.config, source, shared, self.dispatcher)
+
+    def close(self) -> None:
+        """Close the pool and the Redis connection."""
+        if self._pool is not None:
+            self._pool.close()
+        if self._redis is not None:
+            self._redis.close()
+
+
+def buy_deps(config: Config, source: PriceSource, predict: Predictor, dispatcher: Dispatcher | None = None,
+             clock: Clock | None = None) -> BuyDeps:
+    """BuyDeps from parts (live trading passes a dispatcher; simulated runs a clock and none)."""
+    deps = BuyDeps(price_source=source, predict=predict, fee_bps=config.paper_fee_bps, clock=clock)
+    if dispatcher is not None:
+        deps.on_position_opened = dispatcher.watch_position
+    return deps
+
+
+def sell_deps(config: Config, source: PriceSource, mint_price: MintPrice | None = None,
+              dispatcher: Dispatcher | None = None, clock: Clock = utc_now) -> SellDeps:
+    """SellDeps from parts (live trading passes a dispatcher; simulated runs a clock and none)."""
+    deps = SellDeps(price_source=source, fee_bps=config.paper_fee_bps, mint_price=mint_price, clock=clock)
+    if dispatcher is not None:
+        deps.on_position_closed = dispatcher.unwatch_position
+    return deps
+
+
+_processes: dict[tuple[int, Config | None], Process] = {}
+_processes_lock = threading.Lock()
+
+
+def process(config: Config | None = None) -> Process:
+    """This process's resources for `config` (default: read from the environment once), created after fork."""
+    key = (os.getpid(), config)
+    with _processes_lock:
+        if key not in _processes:
+            _processes[key] = Process(config or load_config())
+        return _processes[key]
+
+
+def close_all() -> None:
+    """Close every resource this process opened."""
+    with _processes_lock:
+        for key in [k for k in _processes if k[0] == os.getpid()]:
+            _processes.pop(key).close()
+
+
+def _require(url: str | None, name: str) -> str:
+    if not url:
+        raise ConfigError(f"{name} is not set: run `make run` (embedded PostgreSQL and Redis) or export it.")
+    return url

@@ -1,0 +1,88 @@
+"""Every state and outcome the service stores or reports, as `str` enums (one module, like rq's JobStatus).
+
+Members compare equal to their stored text (`PositionStatus.OPEN == "OPEN"`), so rows read from
+PostgreSQL and JSON written to it need no conversion.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class WalletType(StrEnum):
+    """TEST wallets trade on paper against a virtual balance; REAL wallets on chain."""
+
+    TEST = "TEST"
+    REAL = "REAL"
+
+
+class PositionStatus(StrEnum):
+    """A position holds tokens (OPEN) or has sold them all (CLOSED)."""
+
+    OPEN = "OPEN"
+    CLOSED = "CLOSED"
+
+
+class PredictionStatus(StrEnum):
+    """A posted prediction waits for its evaluation job, then holds its outcomes."""
+
+    PENDING = "PENDING"
+    EVALUATED = "EVALUATED"
+    FAILED = "FAILED"
+
+
+class ExecutionResult(StrEnum):
+    """What a logged workflow execution (workflow_executions.result) concluded."""
+
+    EXECUTED = "EXECUTED"
+    REJECTED = "REJECTED"
+    ERROR = "ERROR"
+
+
+class BuyOutcome(StrEnum):
+    """What evaluating one prediction against one BUY workflow concluded (kept on the prediction).
+
+    IGNORED and SKIPPED are recorded only on the prediction; the others are also logged as executions.
+    """
+
+    IGNORED = "ignored"  # not this workflow's trigger, or below its threshold
+    SKIPPED = "skipped"  # cooldown, mint already held, or a concurrent buy won
+    REJECTED = "REJECTED"
+    ERROR = "ERROR"
+    EXECUTED = "EXECUTED"
+
+    @property
+    def execution_result(self) -> ExecutionResult | None:
+        """The execution to log for this outcome (None: recorded on the prediction only)."""
+        if self in (BuyOutcome.IGNORED, BuyOutcome.SKIPPED):
+            return None
+        return ExecutionResult(self.value)
+
+
+class CheckResult(StrEnum):
+    """What one scheduled sell check of a position did."""
+
+    HOLD = "hold"  # no rule fired: price and peak recorded
+    SOLD = "sold"  # a rule fired and the sell was booked
+    SELL_FAILED = "sell_failed"  # a rule fired but the sell could not be carried out
+    NO_PRICE = "no_price"
+    NO_SELL_WORKFLOW = "no_sell_workflow"  # no active SELL workflow, or trading disabled
+    NOT_OPEN = "not_open"  # closed meanwhile: stop checking it
+
+
+class CloseReason(StrEnum):
+    """Why a sell happened (trade_logs.rule; positions.close_reason when it closed the position)."""
+
+    STOP_LOSS = "stop_loss"
+    TRAILING_STOP = "trailing_stop"
+    TAKE_PROFIT = "take_profit"
+    TIMEOUT = "timeout"
+    MANUAL = "manual"
+    END_OF_DEMO = "end_of_demo"
+
+
+class TradeAction(StrEnum):
+    """A trade buys tokens with SOL or sells them for SOL."""
+
+    BUY = "BUY"
+    SELL = "SELL"

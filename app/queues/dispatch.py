@@ -1,0 +1,59 @@
+"""RqDispatcher: the services' port to the job queue (enqueue evaluations, start and stop sell checks)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from uuid import UUID
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq.job import Job
+
+from app.queues import BUY_QUEUE, queue
+from app.queues import sell_schedule as schedules
+
+log = logging.getLogger(__name__)
+
+EVALUATE_JOB = "jobs.buy.evaluate_predictions"
+EVALUATE_JOB_TIMEOUT = 120
+
+
+class RqDispatcher:
+    """Enqueues buy evaluations and (un)schedules sell checks on one Redis."""
+
+    def __init__(self, redis: Redis, check_interval_seconds: int):
+        self.redis = redis
+        self.check_interval_seconds = check_interval_seconds
+
+    def evaluate_predictions(self, prediction_ids: list[UUID]) -> str:
+        """Enqueue one job evaluating these predictions, in order; returns its job id."""
+        job_id = f"buy-{uuid.uuid4().hex}"
+        queue(self.redis, BUY_QUEUE).enqueue(
+            EVALUATE_JOB, [str(pid) for pid in prediction_ids],
+            job_id=job_id, job_timeout=EVALUATE_JOB_TIMEOUT, result_ttl=600, failure_ttl=86_400,
+        )
+        return job_id
+
+    def job_exists(self, job_id: str) -> bool:
+        """True while RQ still knows the job (queued, running, finished or failed)."""
+        return Job.exists(job_id, connection=self.redis)
+
+    def watch_position(self, position_id: UUID) -> None:
+        """Start a new position's sell checks; if Redis is unreachable the scheduler's reconciler does it later."""
+        try:
+            schedules.schedule_position(self.redis, position_id, self.check_interval_seconds)
+        except RedisError:
+            log.warning("could not schedule sell checks of position %s now; the reconciler will", position_id)
+
+    def unwatch_position(self, position_id: UUID) -> None:
+        """Stop a closed position's checks; if Redis is unreachable the reconciler drops the schedule later."""
+        try:
+            schedules.cancel_position(self.redis, position_id)
+        except RedisError:
+            log.warning("could not unschedule closed position %s now; the reconciler will", position_id)
+
+    def sync_sell_checks(self, open_ids: Iterable[UUID | str]) -> dict[str, int]:
+        """Make the scheduled sell checks match exactly these open positions; returns counts."""
+        return schedules.sync_schedules(self.redis, open_ids, self.check_interval_seconds)
