@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -124,13 +125,20 @@ def _names(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
 
 
-def load_config(env: Mapping[str, str] | None = None) -> Config:
-    """Build the configuration from environment variables, failing fast on bad values."""
-    env = os.environ if env is None else env
-    base_url = env.get("JUPITER_BASE_URL", "").strip() or "https://api.jup.ag/swap/v1"
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    """A setting's stripped text, None when unset or blank."""
+    return env.get(name, "").strip() or None
+
+
+def _jupiter_base_url(env: Mapping[str, str]) -> str:
+    base_url = _text(env, "JUPITER_BASE_URL") or "https://api.jup.ag/swap/v1"
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError("JUPITER_BASE_URL must be an http(s) URL")
-    encryption_key = env.get("WALLET_ENCRYPTION_KEY", "").strip() or None
+    return base_url.rstrip("/")
+
+
+def _encryption_key(env: Mapping[str, str]) -> str | None:
+    encryption_key = _text(env, "WALLET_ENCRYPTION_KEY")
     if encryption_key:
         from app.secrets import check_key
 
@@ -141,27 +149,44 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
                 "WALLET_ENCRYPTION_KEY must be a Fernet key: generate one with "
                 "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
             ) from None
-    return Config(
-        database_url=normalize_database_url(env.get("DATABASE_URL", "").strip()),
-        redis_url=_redis_url(env.get("REDIS_URL", "").strip()),
-        port=_int(env, "PORT", 5000, 1, 65535),
-        data_dir=Path(env.get("DATA_DIR", "").strip() or PROJECT_ROOT / ".data"),
-        sell_check_interval_seconds=_int(env, "SELL_CHECK_INTERVAL_SECONDS", 15, 1, 3600),
-        price_source=_price_source(env.get("PRICE_SOURCE", "")),
-        jupiter_base_url=base_url.rstrip("/"),
-        jupiter_api_key=env.get("JUPITER_API_KEY", "").strip() or None,
-        jupiter_rate_limit_per_min=_int(env, "JUPITER_RATE_LIMIT_PER_MIN", 60, 1, 100_000),
-        paper_fee_bps=_int(env, "PAPER_FEE_BPS", 30, 0, 10_000),
-        default_virtual_balance_sol=_decimal_sol(env, "DEFAULT_VIRTUAL_BALANCE_SOL", "10"),
-        wallet_encryption_key=encryption_key,
-        db_pool_max=_int(env, "DB_POOL_MAX", 8, 1, 200),
-        log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
-        sim_seed=_int(env, "SIM_SEED", 42, 0, 2**31),
-        feature_max_staleness_seconds=_int(env, "FEATURE_MAX_STALENESS_SECONDS", 300, 1, 86_400),
-        price_max_staleness_seconds=_int(env, "PRICE_MAX_STALENESS_SECONDS", 120, 1, 86_400),
-        worker_processes=_int(env, "WORKER_PROCESSES", 2, 1, 32),
-        demo=_bool(env, "DEMO", True),
-        price_source_explicit=bool(env.get("PRICE_SOURCE", "").strip()),
-        worker_class=env.get("WORKER_CLASS", "").strip() or None,
-        worker_queues=_names(env, "WORKER_QUEUES"),
-    )
+    return encryption_key
+
+
+def _service_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """Where the service's storage is and how its processes run."""
+    return {
+        "database_url": normalize_database_url(_text(env, "DATABASE_URL")),
+        "redis_url": _redis_url(_text(env, "REDIS_URL")),
+        "port": _int(env, "PORT", 5000, 1, 65535),
+        "data_dir": Path(_text(env, "DATA_DIR") or PROJECT_ROOT / ".data"),
+        "db_pool_max": _int(env, "DB_POOL_MAX", 8, 1, 200),
+        "log_level": (_text(env, "LOG_LEVEL") or "INFO").upper(),
+        "worker_processes": _int(env, "WORKER_PROCESSES", 2, 1, 32),
+        "worker_class": _text(env, "WORKER_CLASS"),
+        "worker_queues": _names(env, "WORKER_QUEUES"),
+        "demo": _bool(env, "DEMO", True),
+    }
+
+
+def _trading_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """How the engines price, check, fill and keep keys."""
+    return {
+        "sell_check_interval_seconds": _int(env, "SELL_CHECK_INTERVAL_SECONDS", 15, 1, 3600),
+        "price_source": _price_source(env.get("PRICE_SOURCE", "")),
+        "price_source_explicit": _text(env, "PRICE_SOURCE") is not None,
+        "jupiter_base_url": _jupiter_base_url(env),
+        "jupiter_api_key": _text(env, "JUPITER_API_KEY"),
+        "jupiter_rate_limit_per_min": _int(env, "JUPITER_RATE_LIMIT_PER_MIN", 60, 1, 100_000),
+        "paper_fee_bps": _int(env, "PAPER_FEE_BPS", 30, 0, 10_000),
+        "default_virtual_balance_sol": _decimal_sol(env, "DEFAULT_VIRTUAL_BALANCE_SOL", "10"),
+        "wallet_encryption_key": _encryption_key(env),
+        "sim_seed": _int(env, "SIM_SEED", 42, 0, 2**31),
+        "feature_max_staleness_seconds": _int(env, "FEATURE_MAX_STALENESS_SECONDS", 300, 1, 86_400),
+        "price_max_staleness_seconds": _int(env, "PRICE_MAX_STALENESS_SECONDS", 120, 1, 86_400),
+    }
+
+
+def load_config(env: Mapping[str, str] | None = None) -> Config:
+    """Build the configuration from environment variables, failing fast on bad values."""
+    env = os.environ if env is None else env
+    return Config(**_service_settings(env), **_trading_settings(env))
