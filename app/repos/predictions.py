@@ -8,6 +8,8 @@ from uuid import UUID
 from psycopg import Connection
 from psycopg.types.json import Jsonb
 
+from app.core.states import PredictionStatus
+
 _COLUMNS = "id, client_id, mint, model_id, probability, prediction, tag, predicted_at, received_at, job_id, " \
            "status, evaluated_at, outcomes"
 
@@ -42,7 +44,7 @@ def mark_evaluated(conn: Connection, prediction_id: UUID, outcomes: list[dict[st
     """Store the evaluation's outcome per workflow."""
     conn.execute(
         "UPDATE predictions SET status = %s, evaluated_at = now(), outcomes = %s WHERE id = %s",
-        ("FAILED" if failed else "EVALUATED", Jsonb(outcomes), prediction_id),
+        (PredictionStatus.FAILED if failed else PredictionStatus.EVALUATED, Jsonb(outcomes), prediction_id),
     )
 
 

@@ -25,7 +25,7 @@ from app.core.clock import Clock, utc_now
 from app.core.paper import sell_fill
 from app.core.sell import ExitDecision, PositionState, realized_pnl, should_exit, tokens_to_sell
 from app.core.solana import lamports_to_sol
-from app.core.states import CheckResult, CloseReason, ExecutionResult, TradeAction, WalletType
+from app.core.states import CheckResult, CloseReason, ExecutionResult, PositionStatus, TradeAction, WalletType
 from app.errors import Conflict, NotFound
 from app.pricing.shared import MintPrice
 from app.pricing.sources import PriceSource, PriceUnavailable, quoted_price
@@ -66,7 +66,7 @@ class SellDeps:
 def check_position(conn: Connection, position_id: UUID, deps: SellDeps) -> CheckOutcome:
     """One scheduled check of one position; returns what happened (hold, sold, closed, error, …)."""
     target = position_repo.check_target(conn, position_id)
-    if target is None or target["status"] != "OPEN":
+    if target is None or target["status"] != PositionStatus.OPEN:
         deps.on_position_closed(position_id)
         return {"result": CheckResult.NOT_OPEN}
     if target["sell_workflow_id"] is None or not target["trading_enabled"]:

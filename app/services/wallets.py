@@ -9,13 +9,14 @@ from psycopg import Connection, errors
 
 from app import secrets
 from app.config import Config
+from app.core.states import WalletType
 from app.errors import Conflict, Invalid, NotFound
 from app.repos import wallets as wallet_repo
 
 
 def create_wallet(conn: Connection, data: dict[str, Any], config: Config) -> dict[str, Any]:
     """Create a TEST (paper) or REAL wallet; its signing key, if given, is stored encrypted."""
-    is_test = data["type"] == "TEST"
+    is_test = data["type"] == WalletType.TEST
     if not is_test and not data.get("public_key"):
         raise Invalid.from_paths({("public_key",): ["REAL wallets require public_key."]})
     secret = data.get("secret_key")
@@ -57,7 +58,7 @@ def update_wallet(conn: Connection, alias: str, data: dict[str, Any]) -> dict[st
         wallet = wallet_repo.get_by_alias(conn, alias, for_update=True)
         if wallet is None:
             raise NotFound(f"Wallet {alias!r} not found.")
-        if "top_up_sol" in data and wallet["type"] != "TEST":
+        if "top_up_sol" in data and wallet["type"] != WalletType.TEST:
             raise Invalid.from_paths({("top_up_sol",): ["Only TEST wallets have a virtual balance to top up."]})
         if "trading_enabled" in data:
             wallet_repo.set_trading_enabled(conn, wallet["id"], data["trading_enabled"])
