@@ -11,6 +11,9 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
+CONNECT_TIMEOUT_SECONDS = 3  # a down PostgreSQL fails a job in seconds, not after the pool's default 30 s
+POOL_WAIT_SECONDS = 5
+
 
 def open_pool(database_url: str, max_size: int = 8) -> ConnectionPool:
     """A connection pool (dict rows, autocommit, UTC sessions); open it in the process that uses it."""
@@ -18,7 +21,9 @@ def open_pool(database_url: str, max_size: int = 8) -> ConnectionPool:
         database_url,
         min_size=1,
         max_size=max_size,
-        kwargs={"row_factory": dict_row, "autocommit": True, "options": "-c TimeZone=UTC"},
+        kwargs={"row_factory": dict_row, "autocommit": True, "options": "-c TimeZone=UTC",
+                "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+        timeout=POOL_WAIT_SECONDS,
         open=True,
         name=f"tw-{os.getpid()}",
     )

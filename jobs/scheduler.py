@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 
+from rq.job import Job, JobStatus
 from rq_scheduler import Scheduler
+from rq_scheduler.utils import to_unix
 
 from app import bootstrap
 from app.queues import DEFAULT_QUEUE
@@ -18,6 +21,7 @@ from jobs.maintenance import run_maintenance
 
 POLL_SECONDS = 1
 MAINTENANCE_EVERY_SECONDS = 60
+STALE_QUEUED_INTERVALS = 20  # a job "queued" for longer than this many intervals is pushed again regardless
 SENTINEL_KEY = "tw:maintenance:sentinel"
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,22 @@ class TradingScheduler(Scheduler):
             self._maintain()
         return super().enqueue_jobs()
 
+    def enqueue_job(self, job: Job) -> None:
+        """Move a due job to its queue, unless its previous run still waits there (then only reschedule it).
+
+        So an outage that stops the workers leaves at most one queued check per position, not one per
+        interval; a run that started (or whose worker died) is enqueued again as usual.
+        """
+        if _still_queued(job, self.now()):
+            self.log.debug("%s has not run since its last enqueue; skipping this interval", job.id)
+            self.connection.zadd(self.scheduled_jobs_key, {job.id: to_unix(self.now()) + int(job.meta["interval"])})
+            return
+        super().enqueue_job(job)
+
+    def now(self) -> datetime:
+        """Naive UTC now, as rq-scheduler keeps its times."""
+        return datetime.now(UTC).replace(tzinfo=None)
+
     def _maintain(self) -> None:
         try:
             run_maintenance()
@@ -43,6 +63,14 @@ class TradingScheduler(Scheduler):
             self._next_maintenance = time.monotonic() + MAINTENANCE_EVERY_SECONDS
         except Exception:
             log.exception("maintenance failed; retrying on the next poll")
+
+
+def _still_queued(job: Job, now: datetime) -> bool:
+    """A periodic job whose last enqueue has not been picked up yet (and is not implausibly old)."""
+    interval = job.meta.get("interval")
+    if not interval or job.get_status(refresh=False) != JobStatus.QUEUED or job.enqueued_at is None:
+        return False
+    return (now - job.enqueued_at.replace(tzinfo=None)).total_seconds() < STALE_QUEUED_INTERVALS * int(interval)
 
 
 def main() -> None:
