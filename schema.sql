@@ -174,3 +174,12 @@ CREATE INDEX idx_workflows_trigger_model ON trading_workflows (((chain -> 'trigg
 -- The rule whose sell last failed: its ERROR is logged once, not at every check.
 ALTER TABLE positions ADD COLUMN failing_rule TEXT;
 CREATE INDEX idx_positions_open ON positions (mint) WHERE status = 'OPEN';
+
+-- migrate: 4 prediction leases
+-- An evaluation claims its prediction for a short lease (renewed per workflow); a claim whose job died
+-- expires, and the scheduler's sweep requeues the prediction. Too old to act on: EXPIRED, never PENDING.
+ALTER TABLE predictions ADD COLUMN claimed_at TIMESTAMPTZ;
+ALTER TABLE predictions ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE predictions DROP CONSTRAINT predictions_status_check;
+ALTER TABLE predictions ADD CONSTRAINT predictions_status_check
+    CHECK (status IN ('PENDING', 'EVALUATED', 'FAILED', 'EXPIRED'));

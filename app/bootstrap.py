@@ -109,9 +109,11 @@ class Process:
 def buy_deps(config: Config, source: PriceSource, predict: Predictor, dispatcher: Dispatcher | None = None,
              clock: Clock | None = None) -> BuyDeps:
     """BuyDeps from parts (live trading passes a dispatcher; simulated runs a clock and none)."""
-    deps = BuyDeps(price_source=source, predict=predict, fee_bps=config.paper_fee_bps, clock=clock)
-    if dispatcher is not None:
+    deps = BuyDeps(price_source=source, predict=predict, fee_bps=config.paper_fee_bps, clock=clock,
+                   lease_seconds=config.prediction_lease_seconds)
+    if dispatcher is not None:  # live trading: a prediction that waited too long is not acted on
         deps.on_position_opened = dispatcher.watch_position
+        deps.max_age_seconds = config.prediction_max_age_seconds
     return deps
 
 

@@ -49,6 +49,8 @@ class Config:
     worker_processes: int = 2
     demo: bool = True
     price_source_explicit: bool = False
+    prediction_max_age_seconds: int = 120
+    prediction_lease_seconds: int = 20
     worker_class: str | None = None  # dotted RQ worker class; None: SimpleWorker (jobs run in the worker process)
     worker_queues: tuple[str, ...] = ()  # empty: every queue of the service
 
@@ -183,6 +185,8 @@ def _trading_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "sim_seed": _int(env, "SIM_SEED", 42, 0, 2**31),
         "feature_max_staleness_seconds": _int(env, "FEATURE_MAX_STALENESS_SECONDS", 300, 1, 86_400),
         "price_max_staleness_seconds": _int(env, "PRICE_MAX_STALENESS_SECONDS", 120, 1, 86_400),
+        "prediction_max_age_seconds": _int(env, "PREDICTION_MAX_AGE_SECONDS", 120, 1, 86_400),
+        "prediction_lease_seconds": _int(env, "PREDICTION_LEASE_SECONDS", 20, 1, 3600),
     }
 
 

@@ -17,10 +17,11 @@ from rq_scheduler.utils import to_unix
 
 from app import bootstrap
 from app.queues import DEFAULT_QUEUE
-from jobs.maintenance import run_maintenance
+from jobs.maintenance import run_maintenance, sweep_predictions
 
 POLL_SECONDS = 1
 MAINTENANCE_EVERY_SECONDS = 60
+PREDICTION_SWEEP_EVERY_SECONDS = 10  # with a 20 s lease, a dead evaluation is requeued within ~30 s
 STALE_QUEUED_INTERVALS = 20  # a job "queued" for longer than this many intervals is pushed again regardless
 SENTINEL_KEY = "tw:maintenance:sentinel"
 
@@ -33,11 +34,14 @@ class TradingScheduler(Scheduler):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._next_maintenance = 0.0
+        self._next_sweep = 0.0
 
     def enqueue_jobs(self):
         """Maintenance first (when due), then move due scheduled jobs to their queues."""
         if time.monotonic() >= self._next_maintenance or not self.connection.exists(SENTINEL_KEY):
             self._maintain()
+        elif time.monotonic() >= self._next_sweep:
+            self._sweep()
         return super().enqueue_jobs()
 
     def enqueue_job(self, job: Job) -> None:
@@ -61,8 +65,16 @@ class TradingScheduler(Scheduler):
             run_maintenance()
             self.connection.set(SENTINEL_KEY, b"1")
             self._next_maintenance = time.monotonic() + MAINTENANCE_EVERY_SECONDS
+            self._next_sweep = time.monotonic() + PREDICTION_SWEEP_EVERY_SECONDS
         except Exception:
             log.exception("maintenance failed; retrying on the next poll")
+
+    def _sweep(self) -> None:
+        self._next_sweep = time.monotonic() + PREDICTION_SWEEP_EVERY_SECONDS
+        try:
+            sweep_predictions()
+        except Exception:
+            log.exception("prediction sweep failed; retrying in %ss", PREDICTION_SWEEP_EVERY_SECONDS)
 
 
 def _still_queued(job: Job, now: datetime) -> bool:

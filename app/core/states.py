@@ -29,6 +29,7 @@ class PredictionStatus(StrEnum):
     PENDING = "PENDING"
     EVALUATED = "EVALUATED"
     FAILED = "FAILED"
+    EXPIRED = "EXPIRED"  # too old to act on by the time it could be evaluated
 
 
 class ExecutionResult(StrEnum):

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from redis import Redis
 from redis.exceptions import RedisError
-from rq.job import Job
+from rq.job import Job, JobStatus
 
 from app.queues import BUY_QUEUE, queue
 from app.queues import sell_schedule as schedules
@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 EVALUATE_JOB = "jobs.buy.evaluate_predictions"
 EVALUATE_JOB_TIMEOUT = 120
+_WAITING = (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
 class RqDispatcher:
@@ -36,9 +37,10 @@ class RqDispatcher:
         )
         return job_id
 
-    def job_exists(self, job_id: str) -> bool:
-        """True while RQ still knows the job (queued, running, finished or failed)."""
-        return Job.exists(job_id, connection=self.redis)
+    def job_waiting(self, job_id: str) -> bool:
+        """True while the job still waits in its queue to be run (not started, not gone)."""
+        job = Job.fetch(job_id, connection=self.redis) if Job.exists(job_id, connection=self.redis) else None
+        return job is not None and job.get_status(refresh=False) in _WAITING
 
     def watch_position(self, position_id: UUID) -> None:
         """Start a new position's sell checks; if Redis is unreachable the scheduler's reconciler does it later."""

@@ -45,6 +45,8 @@ class BuyDeps:
     fee_bps: int
     on_position_opened: Callable[[UUID], None] = lambda position_id: None
     clock: Clock | None = None  # None: the database's now(); set for simulated time
+    lease_seconds: float = 20.0  # an evaluation's claim on its prediction, renewed per workflow
+    max_age_seconds: float | None = None  # a prediction received longer ago is EXPIRED, not evaluated
 
 
 @dataclass
@@ -72,20 +74,48 @@ class _Evaluation:
 
 
 def evaluate_prediction(conn: Connection, prediction_id: UUID, deps: BuyDeps) -> list[dict[str, Any]]:
-    """Evaluate one stored prediction against its BUY workflows; returns (and stores) the outcome per workflow."""
-    prediction = prediction_repo.get(conn, prediction_id)
-    if prediction is None or prediction["status"] != PredictionStatus.PENDING or prediction["model_id"] is None:
-        return [] if prediction is None else prediction["outcomes"]
+    """Evaluate one stored prediction against its BUY workflows; returns (and stores) the outcome per workflow.
+
+    The prediction is claimed first (a lease, renewed per workflow): a second evaluator gets the stored
+    outcomes instead, and one whose worker died loses the claim so the scheduler's sweep can requeue it.
+    """
+    prediction = prediction_repo.claim(conn, prediction_id, deps.lease_seconds)
+    if prediction is None or prediction["model_id"] is None:
+        return _final_outcomes(conn, prediction_id, prediction)
+    if deps.max_age_seconds is not None and prediction["age_seconds"] > deps.max_age_seconds:
+        return _expire(conn, prediction, deps.max_age_seconds)
     evaluation = _Evaluation(prediction, deps)
     outcomes = []
     for row in buy_candidates.active_for_trigger(conn, prediction["model_id"], prediction["mint"]):
-        try:
-            outcomes.append(_evaluate_workflow(conn, evaluation, row))
-        except Exception as exc:
-            log.exception("BUY workflow %s failed on prediction %s", row["id"], prediction_id)
-            outcomes.append(_log_error(conn, evaluation, row, (), f"internal error: {type(exc).__name__}: {exc}"))
+        prediction_repo.renew_claim(conn, prediction_id)
+        outcomes.append(_evaluate_guarded(conn, evaluation, row))
     prediction_repo.mark_evaluated(conn, prediction_id, outcomes)
     return outcomes
+
+
+def _final_outcomes(conn: Connection, prediction_id: UUID, claimed: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """What is stored for a prediction this evaluator cannot (or need not) evaluate."""
+    if claimed is not None:  # its model was deleted: nothing can trigger on it
+        prediction_repo.mark_evaluated(conn, prediction_id, [])
+    stored = prediction_repo.get(conn, prediction_id)
+    return [] if stored is None else stored["outcomes"]
+
+
+def _expire(conn: Connection, prediction: dict[str, Any], max_age_seconds: float) -> list[dict[str, Any]]:
+    outcomes = [{"result": PredictionStatus.EXPIRED.value.lower(),
+                 "reason": f"received {prediction['age_seconds']:.0f} s ago, older than the {max_age_seconds:.0f} s "
+                           "limit (PREDICTION_MAX_AGE_SECONDS): too old to act on"}]
+    prediction_repo.mark_evaluated(conn, prediction["id"], outcomes, PredictionStatus.EXPIRED)
+    return outcomes
+
+
+def _evaluate_guarded(conn: Connection, ev: _Evaluation, row: dict[str, Any]) -> dict[str, Any]:
+    """One workflow's evaluation; an unexpected failure becomes its logged ERROR, not the whole job's."""
+    try:
+        return _evaluate_workflow(conn, ev, row)
+    except Exception as exc:
+        log.exception("BUY workflow %s failed on prediction %s", row["id"], ev.prediction["id"])
+        return _log_error(conn, ev, row, (), f"internal error: {type(exc).__name__}: {exc}")
 
 
 def _workflow(row: dict[str, Any]) -> BuyWorkflow:

@@ -13,7 +13,6 @@ from app.services.ports import Dispatcher
 
 log = logging.getLogger(__name__)
 
-STALE_PREDICTION_SECONDS = 30
 
 
 def reconcile_sell_checks(conn: Connection, dispatcher: Dispatcher) -> dict[str, int]:
@@ -21,19 +20,29 @@ def reconcile_sell_checks(conn: Connection, dispatcher: Dispatcher) -> dict[str,
     return dispatcher.sync_sell_checks(position_repo.open_ids(conn))
 
 
-def requeue_lost_predictions(conn: Connection, dispatcher: Dispatcher) -> int:
-    """Re-enqueue PENDING predictions whose evaluation job no longer exists; returns how many."""
-    lost: list[UUID] = [row["id"] for row in prediction_repo.pending_older_than(conn, STALE_PREDICTION_SECONDS)
-                        if row["job_id"] is None or not dispatcher.job_exists(row["job_id"])]
+def sweep_predictions(conn: Connection, dispatcher: Dispatcher, lease_seconds: float,
+                      max_age_seconds: float) -> dict[str, int]:
+    """Expire PENDING predictions too old to act on, requeue those whose evaluation died; returns counts.
+
+    A prediction is lost when no evaluator holds its lease and its job is not waiting in the queue (the job
+    failed, vanished with Redis, or its worker was killed): it is enqueued again; its claim keeps the
+    evaluation single, and the execution's unique index keeps a buy from happening twice.
+    """
+    expired = prediction_repo.expire_unclaimed(conn, max_age_seconds, lease_seconds)
+    lost: list[UUID] = [row["id"] for row in prediction_repo.lost(conn, lease_seconds)
+                        if row["job_id"] is None or not dispatcher.job_waiting(row["job_id"])]
     if lost:
         prediction_repo.set_job(conn, lost, dispatcher.evaluate_predictions(lost))
-    return len(lost)
+    if expired or lost:
+        log.info("prediction sweep: %d expired, %d requeued", expired, len(lost))
+    return {"expired_predictions": expired, "requeued_predictions": len(lost)}
 
 
-def run_maintenance(conn: Connection, dispatcher: Dispatcher) -> dict[str, int]:
-    """Reconcile sell checks and requeue lost predictions; returns what changed."""
+def run_maintenance(conn: Connection, dispatcher: Dispatcher, lease_seconds: float,
+                    max_age_seconds: float) -> dict[str, int]:
+    """Reconcile sell checks and sweep predictions; returns what changed."""
     counts = reconcile_sell_checks(conn, dispatcher)
-    counts["requeued_predictions"] = requeue_lost_predictions(conn, dispatcher)
-    if counts["added"] or counts["removed"] or counts["requeued_predictions"]:
+    counts.update(sweep_predictions(conn, dispatcher, lease_seconds, max_age_seconds))
+    if counts["added"] or counts["removed"]:
         log.info("maintenance: %s", counts)
     return counts

@@ -17,8 +17,8 @@ class Dispatcher(Protocol):
         """Enqueue the evaluation of these predictions; returns the job id."""
         ...
 
-    def job_exists(self, job_id: str) -> bool:
-        """True while the queue still knows the job."""
+    def job_waiting(self, job_id: str) -> bool:
+        """True while the job still waits in its queue to be run."""
         ...
 
     def watch_position(self, position_id: UUID) -> None:
