@@ -4,7 +4,7 @@ paths (paths), the stored JSON form (codec) and readable summaries (display). Al
 Import from here: every public name of the package is re-exported.
 """
 
-from app.core.chains.amounts import MAX_FIXED_BUY_SOL, check_amounts
+from app.core.chains.amounts import MAX_FIXED_BUY_SOL, check_amounts, positive_amount_problem
 from app.core.chains.codec import chain_to_json, json_decimal, load_stored_chain
 from app.core.chains.display import summarize
 from app.core.chains.parse import MAX_CONDITIONS, MAX_RULES, parse_chain
@@ -50,6 +50,7 @@ __all__ = [
     "json_decimal",
     "load_stored_chain",
     "parse_chain",
+    "positive_amount_problem",
     "referenced_model_ids",
     "summarize",
 ]

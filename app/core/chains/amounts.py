@@ -6,8 +6,9 @@ from decimal import Decimal
 
 from app.core.chains.paths import FieldPath
 from app.core.chains.types import AmountMode, WorkflowType
+from app.core.solana import MAX_SOL_AMOUNT, sol_amount_problem
 
-MAX_FIXED_BUY_SOL = Decimal(10) ** 21 - 1  # what NUMERIC(30, 9) holds
+MAX_FIXED_BUY_SOL = MAX_SOL_AMOUNT
 
 
 def check_amounts(
@@ -29,21 +30,18 @@ def check_amounts(
     return errors
 
 
+def positive_amount_problem(value: Decimal) -> str | None:
+    """Why a buy amount is not usable as such (it must be above 0), or None."""
+    return "Must be greater than 0." if value <= 0 else None
+
+
 def _buy_amount_value_problem(amount_mode: str | None, value: Decimal | None) -> str | None:
     if value is None:
         return "BUY workflows require buy_amount_value."
-    if value <= 0:
-        return "Must be greater than 0."
+    if problem := positive_amount_problem(value):
+        return problem
     if amount_mode == AmountMode.PERCENT:
         return "A percent of the balance must be at most 100." if value > 100 else None
     if amount_mode == AmountMode.FIXED:
-        return _sol_amount_problem(value)
-    return None
-
-
-def _sol_amount_problem(value: Decimal) -> str | None:
-    if value.normalize().as_tuple().exponent < -9:
-        return "SOL amounts have at most 9 decimals (lamports)."
-    if value > MAX_FIXED_BUY_SOL:
-        return "Too large for a SOL amount."
+        return sol_amount_problem(value)
     return None
