@@ -8,15 +8,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.core.chains import (
-    MAX_MODEL_ID,
-    AmountMode,
-    InvalidChain,
-    WorkflowType,
-    check_amounts,
-    parse_chain,
-    positive_amount_problem,
-)
+from app.core.chains import MAX_MODEL_ID, AmountMode, WorkflowType, check_workflow, positive_amount_problem
 from app.core.solana import decimal_places, mint_address_problem, sol_amount_problem
 from app.errors import nest_errors
 
@@ -127,15 +119,13 @@ class WorkflowCreateSchema(_WorkflowFields):
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def _chain_matches_type(self, data, original, **kwargs):
+        """Report the core's workflow checks with the field errors, in one response; each field once."""
         if data.get("type") not in WORKFLOW_TYPES or "chain" not in data:
             return
-        problems = check_amounts(data["type"], data.get("buy_amount_mode"), data.get("buy_amount_value"))
+        _, problems = check_workflow(data["type"], data["chain"], data.get("buy_amount_mode"),
+                                     data.get("buy_amount_value"))
         already_reported = {(key,) for key in original if key not in data}
         problems = {path: msgs for path, msgs in problems.items() if path not in already_reported}
-        try:
-            parse_chain(data["type"], data["chain"])
-        except InvalidChain as exc:
-            problems.update(exc.errors)
         if problems:
             raise ValidationError(nest_errors(problems))
 

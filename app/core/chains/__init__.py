@@ -1,4 +1,4 @@
-"""Workflow chains: frozen values (types), their validation from raw JSON (parse, amounts), error
+"""Workflow chains: frozen values (types), their validation from raw JSON (parse, amounts, workflow), error
 paths (paths), the stored JSON form (codec) and readable summaries (display). All pure.
 
 Import from here: every public name of the package is re-exported.
@@ -24,6 +24,7 @@ from app.core.chains.types import (
     WorkflowType,
     referenced_model_ids,
 )
+from app.core.chains.workflow import check_workflow
 
 __all__ = [
     "MAX_CONDITIONS",
@@ -45,6 +46,7 @@ __all__ = [
     "WorkflowType",
     "chain_to_json",
     "check_amounts",
+    "check_workflow",
     "describe_errors",
     "format_path",
     "json_decimal",
