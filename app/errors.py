@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from app.core.chains import FieldPath, describe_errors
+from app.core.chains.paths import FieldPath, describe_errors
 
 
 class ServiceError(Exception):

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from app.api.deps import db
+from app.api.schemas import at_most_decimals
 from app.services import coin_metrics as coin_service
 
 MAX_POINTS_PER_POST = 5000
@@ -30,12 +31,11 @@ class PlainDecimal(fields.Decimal):
 def _metric(places: int, integer_digits: int, positive: bool = False, **kwargs) -> fields.Decimal:
     """A metric value: number or decimal string, >= 0 (> 0 if positive), fitting its NUMERIC column."""
     def fits(value: Decimal) -> None:
-        if value.normalize().as_tuple().exponent < -places:
-            raise ValidationError(f"At most {places} decimals.")
         if abs(value) >= Decimal(10) ** integer_digits:
             raise ValidationError(f"Must be below 1e{integer_digits}.")
 
-    return fields.Decimal(places=None, validate=[validate.Range(min=0, min_inclusive=not positive), fits],
+    validators = [validate.Range(min=0, min_inclusive=not positive), at_most_decimals(places), fits]
+    return fields.Decimal(places=None, validate=validators,
                           metadata={"description": f"SOL value, at most {places} decimals"}, **kwargs)
 
 

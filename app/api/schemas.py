@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from app.core.chains import MAX_FIXED_BUY_SOL, InvalidChain, check_amounts, parse_chain
+from app.core.chains import MAX_MODEL_ID, AmountMode, WorkflowType, check_workflow, positive_amount_problem
+from app.core.solana import decimal_places, mint_address_problem, sol_amount_problem
 from app.errors import nest_errors
 
-WORKFLOW_TYPES = ("BUY", "SELL")
+WORKFLOW_TYPES = tuple(t.value for t in WorkflowType)
 RESULTS = ("EXECUTED", "REJECTED", "ERROR")
 
 
-def _lamport_precision(value: Decimal) -> None:
-    if value.normalize().as_tuple().exponent < -9:
-        raise ValidationError("SOL amounts have at most 9 decimals (lamports).")
-    if abs(value) > MAX_FIXED_BUY_SOL:
-        raise ValidationError("Too large for a SOL amount.")
+def core_rule(problem: Callable[[Any], str | None]) -> Callable[[Any], None]:
+    """A field validator that applies a core `*_problem` check and reports its message."""
+    def validator(value: Any) -> None:
+        message = problem(value)
+        if message:
+            raise ValidationError(message)
+    return validator
 
 
-def _two_decimals(value: Decimal) -> None:
-    if value.normalize().as_tuple().exponent < -2:
-        raise ValidationError("At most 2 decimals.")
+def at_most_decimals(places: int) -> Callable[[Decimal], None]:
+    """A field validator refusing decimals with more than `places` digits after the point."""
+    def validator(value: Decimal) -> None:
+        if decimal_places(value) > places:
+            raise ValidationError(f"At most {places} decimals.")
+    return validator
 
 
 class SolAmount(fields.Decimal):
@@ -32,7 +40,7 @@ class SolAmount(fields.Decimal):
         kwargs.setdefault("as_string", True)
         kwargs.setdefault("metadata", {}).setdefault("description", "SOL, at most 9 decimals (decimal string)")
         validators = list(kwargs.pop("validate", []) or [])
-        super().__init__(places=None, validate=[_lamport_precision, *validators], **kwargs)
+        super().__init__(places=None, validate=[core_rule(sol_amount_problem), *validators], **kwargs)
 
 
 def JsonBool(**kwargs) -> fields.Boolean:  # noqa: N802 - reads like a field class
@@ -90,10 +98,12 @@ class WalletSchema(Schema):
 class _WorkflowFields(Schema):
     name = fields.String(validate=validate.Length(min=1, max=100))
     chain = fields.Dict(metadata={"description": "BUY: {trigger, conditions}; SELL: {rules} (SPEC §3)"})
-    buy_amount_mode = fields.String(allow_none=True, validate=validate.OneOf(["fixed", "percent"]))
-    buy_amount_value = fields.Decimal(allow_none=True, places=None, validate=validate.Range(
-        min=0, min_inclusive=False), metadata={"description": "fixed: SOL > 0; percent: 0 < v <= 100"})
-    sell_amount_pct = fields.Decimal(places=None, validate=[validate.Range(min=1, max=100), _two_decimals])
+    buy_amount_mode = fields.String(allow_none=True, validate=validate.OneOf([m.value for m in AmountMode]))
+    # > 0 is the core's rule; checked here too so a PATCH names it with the other field errors.
+    buy_amount_value = fields.Decimal(allow_none=True, places=None, validate=core_rule(positive_amount_problem),
+                                      metadata={"description": "fixed: SOL > 0; percent: 0 < v <= 100",
+                                                "minimum": Decimal(0)})
+    sell_amount_pct = fields.Decimal(places=None, validate=[validate.Range(min=1, max=100), at_most_decimals(2)])
     cooldown_seconds = fields.Integer(strict=True, validate=validate.Range(min=0, max=30 * 86400))
     max_open_positions = fields.Integer(strict=True, validate=validate.Range(min=1, max=100))
 
@@ -109,15 +119,13 @@ class WorkflowCreateSchema(_WorkflowFields):
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def _chain_matches_type(self, data, original, **kwargs):
+        """Report the core's workflow checks with the field errors, in one response; each field once."""
         if data.get("type") not in WORKFLOW_TYPES or "chain" not in data:
             return
-        problems = check_amounts(data["type"], data.get("buy_amount_mode"), data.get("buy_amount_value"))
+        _, problems = check_workflow(data["type"], data["chain"], data.get("buy_amount_mode"),
+                                     data.get("buy_amount_value"))
         already_reported = {(key,) for key in original if key not in data}
         problems = {path: msgs for path, msgs in problems.items() if path not in already_reported}
-        try:
-            parse_chain(data["type"], data["chain"])
-        except InvalidChain as exc:
-            problems.update(exc.errors)
         if problems:
             raise ValidationError(nest_errors(problems))
 
@@ -253,20 +261,13 @@ class DeletedSchema(Schema):
 
 # --- predictions ---------------------------------------------------------
 
-def _solana_address(value: str) -> None:
-    from app.core.solana import is_address
-
-    if not is_address(value):
-        raise ValidationError("Not a base58 Solana address (32 bytes).")
-
-
 class PredictionInSchema(Schema):
     """One prediction as posted by a model server (alone or in a list)."""
 
     id = fields.String(validate=validate.Length(min=1, max=128), data_key="id", attribute="client_id",
                        metadata={"description": "Client idempotency key: the same id twice is stored once"})
-    mint = fields.String(required=True, validate=_solana_address)
-    model_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1))
+    mint = fields.String(required=True, validate=core_rule(mint_address_problem))
+    model_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_MODEL_ID))
     probability = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=0, max=1))
     prediction = fields.Integer(strict=True, allow_none=True)
     tag = fields.String(allow_none=True, validate=validate.Length(max=100))
@@ -366,7 +367,7 @@ class PositionListArgs(Schema):
 
     wallet_alias = fields.String()
     status = fields.String(validate=validate.OneOf(["OPEN", "CLOSED"]))
-    mint = fields.String(validate=_solana_address)
+    mint = fields.String(validate=core_rule(mint_address_problem))
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=5000))
 
 
@@ -374,7 +375,7 @@ class TradeListArgs(Schema):
     """Filters of GET /api/trades."""
 
     wallet_alias = fields.String()
-    mint = fields.String(validate=_solana_address)
+    mint = fields.String(validate=core_rule(mint_address_problem))
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=5000))
 
 
@@ -382,5 +383,5 @@ class SellRequestSchema(Schema):
     """Body of POST /api/positions/{id}/sell."""
 
     pct = fields.Decimal(load_default=Decimal(100), places=None,
-                         validate=[validate.Range(min=0, min_inclusive=False, max=100), _two_decimals],
+                         validate=[validate.Range(min=0, min_inclusive=False, max=100), at_most_decimals(2)],
                          metadata={"description": "Percent of the tokens held to sell (default 100: close)"})

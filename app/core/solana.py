@@ -1,10 +1,16 @@
-"""Solana value checks: base58 addresses and unit conversions (pure)."""
+"""Solana value checks: base58 addresses, SOL amounts and unit conversions (pure).
+
+The `*_problem` checks return the message a client sees, or None when the value is fine; the API schemas
+and the services both use them, so each rule and its wording exist once.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 LAMPORTS_PER_SOL = 1_000_000_000
+SOL_DECIMALS = 9
+MAX_SOL_AMOUNT = Decimal(10) ** 21 - 1  # what NUMERIC(30, 9) holds
 _ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _INDEX = {ch: i for i, ch in enumerate(_ALPHABET)}
 
@@ -40,6 +46,25 @@ def is_address(text: str) -> bool:
         return len(b58decode(text)) == 32
     except ValueError:
         return False
+
+
+def mint_address_problem(text: str) -> str | None:
+    """Why text is not a mint address (a base58 32-byte key), or None when it is one."""
+    return None if is_address(text) else "Not a Solana mint address (base58, 32 bytes)."
+
+
+def decimal_places(value: Decimal) -> int:
+    """Digits after the decimal point of an exact decimal, ignoring trailing zeros (1.50 -> 1, 1E+3 -> 0)."""
+    return max(0, -value.normalize().as_tuple().exponent)
+
+
+def sol_amount_problem(value: Decimal) -> str | None:
+    """Why value is not a storable SOL amount (sub-lamport digits, or too large), or None."""
+    if decimal_places(value) > SOL_DECIMALS:
+        return f"SOL amounts have at most {SOL_DECIMALS} decimals (lamports)."
+    if abs(value) > MAX_SOL_AMOUNT:
+        return "Too large for a SOL amount."
+    return None
 
 
 def sol_to_lamports(sol: Decimal) -> int:

@@ -9,7 +9,7 @@ from typing import Any
 from psycopg import Connection
 
 from app.core.features import MetricPoint, compute_features, lookback
-from app.core.solana import is_address
+from app.core.solana import mint_address_problem
 from app.errors import Invalid, NotFound
 from app.repos import coin_metrics as metrics_repo
 
@@ -19,8 +19,8 @@ _RESOLUTION = timedelta(microseconds=1)
 
 def require_mint_address(mint: str, location: str = "path") -> None:
     """Raise Invalid (naming `mint`) unless mint is a base58 32-byte Solana address."""
-    if not is_address(mint):
-        message = "Not a Solana mint address (base58, 32 bytes)."
+    message = mint_address_problem(mint)
+    if message:
         raise Invalid(f"mint: {message}", {location: {"mint": [message]}})
 
 

@@ -8,15 +8,7 @@ from uuid import UUID
 
 from psycopg import Connection, errors
 
-from app.core.chains import (
-    Chain,
-    FieldPath,
-    InvalidChain,
-    chain_to_json,
-    check_amounts,
-    parse_chain,
-    referenced_model_ids,
-)
+from app.core.chains import Chain, chain_to_json, check_workflow, parse_chain, referenced_model_ids
 from app.errors import Conflict, Invalid, NotFound
 from app.repos import executions as execution_repo
 from app.repos import models as model_repo
@@ -31,13 +23,7 @@ def validated_chain(
     workflow_type: str, raw_chain: Any, amount_mode: str | None, amount_value: Decimal | None
 ) -> Chain:
     """Parse the chain and check the amount fields against the type; raises Invalid naming each field."""
-    problems: dict[FieldPath, list[str]] = {}
-    chain = None
-    try:
-        chain = parse_chain(workflow_type, raw_chain)
-    except InvalidChain as exc:
-        problems.update(exc.errors)
-    problems.update(check_amounts(workflow_type, amount_mode, amount_value))
+    chain, problems = check_workflow(workflow_type, raw_chain, amount_mode, amount_value)
     if problems or chain is None:
         raise Invalid.from_paths(problems)
     return chain

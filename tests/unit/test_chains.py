@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from marshmallow import ValidationError
 
-from app.api.schemas import WorkflowCreateSchema, WorkflowPatchSchema
+from app.api.schemas import PredictionInSchema, WalletCreateSchema, WorkflowCreateSchema, WorkflowPatchSchema
 from app.core.chains import (
     MAX_CONDITIONS,
     MAX_RULES,
@@ -27,10 +27,15 @@ from app.core.chains import (
     WorkflowType,
     chain_to_json,
     check_amounts,
+    check_workflow,
     format_path,
     parse_chain,
+    positive_amount_problem,
     summarize,
 )
+from app.core.solana import decimal_places, mint_address_problem, sol_amount_problem
+from app.errors import Invalid
+from app.services.coin_metrics import require_mint_address
 
 BUY = "BUY"
 SELL = "SELL"
@@ -549,3 +554,53 @@ def test_load_stored_chain_equals_validated_parse(workflow_type, raw):
 
     parsed = parse_chain(workflow_type, raw)
     assert load_stored_chain(workflow_type, chain_to_json(parsed)) == parsed
+
+
+# --- 4. check_workflow, and one rule with one message for schemas and core ---
+
+def test_check_workflow_returns_the_chain_when_the_body_means_something():
+    chain, problems = check_workflow(BUY, BUY_CHAIN, "fixed", Decimal("0.05"))
+    assert (chain, problems) == (parse_chain(BUY, BUY_CHAIN), {})
+
+
+def test_check_workflow_reports_amounts_and_chain_together():
+    chain, problems = check_workflow(BUY, buy(trig(min_probability=2)), None, Decimal("0.05"))
+    assert chain is None
+    assert set(problems) == {("buy_amount_mode",), MIN_P}
+
+
+@pytest.mark.parametrize("value, places", [
+    ("1", 0), ("1.50", 1), ("1E+3", 0), ("0.000000001", 9), ("0.0000000010", 9), ("-2.125", 3), ("0", 0),
+])
+def test_decimal_places(value, places):
+    assert decimal_places(Decimal(value)) == places
+
+
+@pytest.mark.parametrize("value", ["0.0000000001", "1E+30"])
+def test_sol_amount_rule_has_one_message_in_schema_and_core(value):
+    message = sol_amount_problem(Decimal(value))
+    assert message
+    assert check_amounts(BUY, "fixed", Decimal(value)) == {("buy_amount_value",): [message]}
+    with pytest.raises(ValidationError) as info:
+        WalletCreateSchema().load({"alias": "w1", "virtual_sol_balance": value})
+    assert info.value.messages == {"virtual_sol_balance": [message]}
+
+
+def test_positive_buy_amount_rule_has_one_message_in_schema_and_core():
+    message = positive_amount_problem(Decimal(0))
+    assert check_amounts(BUY, "percent", Decimal(0)) == {("buy_amount_value",): [message]}
+    with pytest.raises(ValidationError) as info:
+        WorkflowPatchSchema().load({"buy_amount_value": 0})
+    assert info.value.messages == {"buy_amount_value": [message]}
+
+
+def test_mint_address_rule_has_one_message_in_schema_and_service():
+    message = mint_address_problem("not-a-mint")
+    assert message and mint_address_problem("So11111111111111111111111111111111111111112") is None
+    with pytest.raises(ValidationError) as info:
+        PredictionInSchema().load({"mint": "not-a-mint", "model_id": 1, "probability": 0.5,
+                                   "timestamp": "2026-11-21T10:00:00+00:00"})
+    assert info.value.messages == {"mint": [message]}
+    with pytest.raises(Invalid) as raised:
+        require_mint_address("not-a-mint")
+    assert raised.value.errors == {"path": {"mint": [message]}}

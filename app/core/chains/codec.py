@@ -1,0 +1,77 @@
+"""The canonical JSON form of a chain (stored in trading_workflows.chain) and its way back."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from app.core.chains.types import (
+    RULE_FROM,
+    BuyChain,
+    Chain,
+    OnDemandCondition,
+    Operator,
+    PredictionTrigger,
+    RuleType,
+    SellChain,
+    SellRule,
+    WorkflowType,
+)
+
+
+def json_decimal(value: int | float) -> Decimal:
+    """A JSON number as an exact Decimal (a float through its shortest repr, so 0.1 stays 0.1)."""
+    return Decimal(value) if isinstance(value, int) else Decimal(str(value))
+
+
+def chain_to_json(chain: Chain) -> dict[str, Any]:
+    """The canonical JSON form stored in trading_workflows.chain."""
+    if isinstance(chain, BuyChain):
+        return {
+            "trigger": {"type": "prediction_alert", "model_id": chain.trigger.model_id,
+                        "min_probability": chain.trigger.min_probability},
+            "conditions": [
+                {"type": "on_demand_prediction", "model_id": c.model_id, "operator": c.operator.value,
+                 "threshold": c.threshold}
+                for c in chain.conditions
+            ],
+        }
+    return {"rules": [_rule_to_json(rule) for rule in chain.rules]}
+
+
+def _rule_to_json(rule: SellRule) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": rule.type.value}
+    if rule.percent is not None:
+        out["percent"] = _num(rule.percent)
+    if rule.type in RULE_FROM:
+        out["from"] = RULE_FROM[rule.type]
+    if rule.minutes is not None:
+        out["minutes"] = _num(rule.minutes)
+    if rule.sell_pct is not None:
+        out["sell_pct"] = _num(rule.sell_pct)
+    return out
+
+
+def _num(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def load_stored_chain(workflow_type: WorkflowType | str, stored: Mapping[str, Any]) -> Chain:
+    """Rebuild a chain from its canonical stored JSON (written by chain_to_json) without re-validating it."""
+    if WorkflowType(workflow_type) is WorkflowType.BUY:
+        trigger = stored["trigger"]
+        return BuyChain(
+            PredictionTrigger(trigger["model_id"], trigger["min_probability"]),
+            tuple(OnDemandCondition(c["model_id"], Operator(c["operator"]), c["threshold"])
+                  for c in stored.get("conditions", ())),
+        )
+    return SellChain(tuple(
+        SellRule(RuleType(r["type"]), _stored_decimal(r.get("percent")), _stored_decimal(r.get("minutes")),
+                 _stored_decimal(r.get("sell_pct")))
+        for r in stored["rules"]
+    ))
+
+
+def _stored_decimal(value: int | float | None) -> Decimal | None:
+    return None if value is None else json_decimal(value)
