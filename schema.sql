@@ -183,3 +183,35 @@ ALTER TABLE predictions ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE predictions DROP CONSTRAINT predictions_status_check;
 ALTER TABLE predictions ADD CONSTRAINT predictions_status_check
     CHECK (status IN ('PENDING', 'EVALUATED', 'FAILED', 'EXPIRED'));
+
+-- migrate: 5 api keys and audit log
+-- API keys are stored only as a SHA-256 hash (they are 32 random bytes: a fast hash is enough).
+CREATE TABLE api_keys (
+    id           BIGSERIAL PRIMARY KEY,
+    name         TEXT NOT NULL UNIQUE CHECK (name ~ '^[A-Za-z0-9_.-]{1,64}$'),
+    role         TEXT NOT NULL CHECK (role IN ('admin', 'read-only')),
+    key_hash     TEXT NOT NULL UNIQUE,
+    created_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
+    last_used_at TIMESTAMPTZ,
+    revoked_at   TIMESTAMPTZ
+);
+-- Every change made through the API, written in the same transaction as the change.
+CREATE TABLE audit_log (
+    id          BIGSERIAL PRIMARY KEY,
+    at          TIMESTAMPTZ NOT NULL DEFAULT now(),
+    key_name    TEXT NOT NULL,
+    method      TEXT NOT NULL,
+    path        TEXT NOT NULL,
+    target      TEXT,
+    before      JSONB,
+    after       JSONB,
+    client_addr TEXT
+);
+CREATE INDEX idx_audit_at ON audit_log (at DESC, id DESC);
+CREATE INDEX idx_audit_target ON audit_log (target, at DESC);
+-- Secrets the service generates for itself once and shares between processes (the session cookie key).
+CREATE TABLE service_secrets (
+    name       TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);

@@ -17,6 +17,12 @@ class TradingApi(Api):
     """flask-smorest Api whose error envelope always carries a message naming the fields."""
 
     def handle_http_exception(self, error):
+        from flask_limiter import RateLimitExceeded
+
+        if isinstance(error, RateLimitExceeded):
+            from app.api.limits import retry_message
+
+            error.data = {"message": retry_message(error)}
         data = getattr(error, "data", None)
         if data and "message" not in data:
             errors = data.get("errors") or data.get("messages")
@@ -46,7 +52,9 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.update(_openapi_settings())
     app.extensions["trading_config"] = config
     api = TradingApi(app)
+    _secure(app, api, config)
     _register_blueprints(api)
+    _document_security(api)
     _register_service_errors(app, api)
     _mount_swagger_assets(app)
     _mount_rq_dashboard(app, config)
@@ -67,12 +75,32 @@ def _openapi_settings() -> dict:
     }
 
 
+def _secure(app: Flask, api: Api, config: Config) -> None:
+    """API keys, one audited transaction per write, rate limits (in this order: the limiter needs the key)."""
+    from app.api.auth import init_auth
+    from app.api.limits import init_limits
+    from app.api.unit_of_work import init_unit_of_work
+
+    init_auth(app)
+    init_unit_of_work(app)
+    init_limits(app, config)
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
+                                                       "description": "An API key: python -m app api-keys create"})
+
+
 def _register_blueprints(api: Api) -> None:
-    from app.api import coins, health, models, positions, predictions, wallets, workflows
+    from app.api import audit, coins, health, models, positions, predictions, wallets, workflows
 
     predictions.register_spec(api)
-    for module in (health, wallets, workflows, predictions, coins, models, positions):
+    for module in (health, wallets, workflows, predictions, coins, models, positions, audit):
         api.register_blueprint(module.blp)
+
+
+def _document_security(api: Api) -> None:
+    """Every /api operation: the bearer key, 401 without it, 403 (writes) for a read-only key, 429."""
+    from app.api.security_doc import document_security
+
+    document_security(api)
 
 
 def _register_service_errors(app: Flask, api: Api) -> None:

@@ -30,9 +30,10 @@ def _run(args: argparse.Namespace) -> int:
 
 def _demo_feed(args: argparse.Namespace) -> int:
     from app.demo.live import run
+    from app.local_key import key_path
 
     config = load_config()
-    return run(args.url or f"http://127.0.0.1:{config.port}", config.sim_seed)
+    return run(args.url or f"http://127.0.0.1:{config.port}", config.sim_seed, key_path(config).read_text().strip())
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -66,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     feed_parser = commands.add_parser("demo-feed", help="the live demo's market feed (started by `run`)")
     feed_parser.add_argument("--url", help="the web process (default http://127.0.0.1:$PORT)")
     feed_parser.set_defaults(func=_demo_feed)
+    from app.cli_keys import add_commands
+
+    add_commands(commands)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -92,11 +92,11 @@ class Process:
         """The BUY engine's dependencies in this process."""
         return buy_deps(self.config, self.price_source(conn), self.predictor(), self.dispatcher)
 
-    def sell_deps(self, conn: Connection) -> SellDeps:
+    def sell_deps(self, conn: Connection, dispatcher: Dispatcher | None = None) -> SellDeps:
         """The SELL engine's dependencies in this process: fills quoted exactly, checks priced once per mint."""
         source = self.price_source(conn)
         shared = shared_mint_price(self.redis, source, self.config.sell_check_interval_seconds)
-        return sell_deps(self.config, source, shared, self.dispatcher)
+        return sell_deps(self.config, source, shared, dispatcher or self.dispatcher)
 
     def close(self) -> None:
         """Close the pool and the Redis connection."""

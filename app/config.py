@@ -51,6 +51,9 @@ class Config:
     price_source_explicit: bool = False
     prediction_max_age_seconds: int = 120
     prediction_lease_seconds: int = 20
+    host: str | None = None  # HOST: the web bind address (`make run`: 127.0.0.1 unless set; Procfile: 0.0.0.0)
+    rate_limit_read: str = "1200/minute"
+    rate_limit_write: str = "600/minute"
     worker_class: str | None = None  # dotted RQ worker class; None: SimpleWorker (jobs run in the worker process)
     worker_queues: tuple[str, ...] = ()  # empty: every queue of the service
 
@@ -127,6 +130,18 @@ def _names(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
 
 
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    """A rate limit such as `600/minute` or `10/second` (limits' notation)."""
+    raw = _text(env, name) or default
+    from limits import parse
+
+    try:
+        parse(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a rate limit such as 600/minute or 10/second") from None
+    return raw
+
+
 def _text(env: Mapping[str, str], name: str) -> str | None:
     """A setting's stripped text, None when unset or blank."""
     return env.get(name, "").strip() or None
@@ -160,6 +175,7 @@ def _service_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "database_url": normalize_database_url(_text(env, "DATABASE_URL")),
         "redis_url": _redis_url(_text(env, "REDIS_URL")),
         "port": _int(env, "PORT", 5000, 1, 65535),
+        "host": _text(env, "HOST"),
         "data_dir": Path(_text(env, "DATA_DIR") or PROJECT_ROOT / ".data"),
         "db_pool_max": _int(env, "DB_POOL_MAX", 8, 1, 200),
         "log_level": (_text(env, "LOG_LEVEL") or "INFO").upper(),
@@ -187,6 +203,8 @@ def _trading_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "price_max_staleness_seconds": _int(env, "PRICE_MAX_STALENESS_SECONDS", 120, 1, 86_400),
         "prediction_max_age_seconds": _int(env, "PREDICTION_MAX_AGE_SECONDS", 120, 1, 86_400),
         "prediction_lease_seconds": _int(env, "PREDICTION_LEASE_SECONDS", 20, 1, 3600),
+        "rate_limit_read": _rate(env, "RATE_LIMIT_READ", "1200/minute"),
+        "rate_limit_write": _rate(env, "RATE_LIMIT_WRITE", "600/minute"),
     }
 
 

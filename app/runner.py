@@ -9,6 +9,7 @@ from pathlib import Path
 
 from app.config import PROJECT_ROOT, Config, load_config
 from app.embedded import EmbeddedServices
+from app.local_key import ensure_local_admin_key, key_path
 from app.migrate import migrate
 
 PROCFILE = PROJECT_ROOT / "Procfile"
@@ -39,7 +40,7 @@ def process_env(config: Config) -> dict[str, str]:
     """Environment for child processes: the resolved URLs and the virtualenv on PATH."""
     env = dict(os.environ)
     env.update(DATABASE_URL=config.database_url, REDIS_URL=config.redis_url, PORT=str(config.port),
-               PYTHONUNBUFFERED="1")
+               HOST=config.host or "127.0.0.1", PYTHONUNBUFFERED="1")  # local runs listen on loopback only
     env.setdefault("LOG_LEVEL", "WARNING")  # a terminal wants the status line, not every job (LOG_LEVEL=INFO)
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     env.setdefault("PYTHONPATH", str(PROJECT_ROOT))
@@ -55,6 +56,7 @@ def run(names: list[str] | None = None, demo: bool = True) -> int:
     try:
         applied = migrate(config.database_url)
         print(f"database ready (migrations applied now: {applied or 'none'})", flush=True)
+        admin_key = ensure_local_admin_key(config)
         with_demo = demo and wants_demo(config)
         env = process_env(config)
         if with_demo:
@@ -62,7 +64,7 @@ def run(names: list[str] | None = None, demo: bool = True) -> int:
         manager = Manager(Printer(sys.stdout))
         for label, command in _process_list(config, names, with_demo):
             manager.add_process(label, command, env=env, cwd=str(PROJECT_ROOT))
-        _print_banner(config, services, with_demo)
+        _print_banner(config, services, with_demo, admin_key)
         manager.loop()
         return 0 if manager.returncode in _STOPPED_BY_SIGNAL else (manager.returncode or 0)
     finally:
@@ -94,11 +96,13 @@ def wants_demo(config: Config) -> bool:
     return counts["wallets"] == 0 or counts["matching"] > 0
 
 
-def _print_banner(config: Config, services: EmbeddedServices | None, with_demo: bool) -> None:
-    url = f"http://127.0.0.1:{config.port}"
+def _print_banner(config: Config, services: EmbeddedServices | None, with_demo: bool, admin_key: str) -> None:
+    url = f"http://{config.host or '127.0.0.1'}:{config.port}"
     where = f"embedded, data in {config.data_dir}" if services else "external DATABASE_URL/REDIS_URL"
     demo = ("  Demo: a simulated market trades on the paper wallet 'demo' (PRICE_SOURCE=sim);"
             " `make run ARGS=--no-demo` or DEMO=0 switches it off.\n" if with_demo else "")
     print(f"\n  Trading Workflows on {url}  ({where})\n"
           f"  API docs: {url}/docs   OpenAPI: {url}/openapi.json   RQ dashboard: {url}/rq\n"
+          f"  API key (admin, kept in {key_path(config)}): {admin_key}\n"
+          f"  e.g. curl -H 'Authorization: Bearer {admin_key}' {url}/api/wallets\n"
           f"{demo}  Ctrl-C stops everything.\n", flush=True)

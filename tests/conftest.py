@@ -20,7 +20,7 @@ from app.embedded import EmbeddedServices
 from app.migrate import migrate
 
 TABLES = ("workflow_executions", "trade_logs", "positions", "predictions", "coin_metrics", "mints",
-          "trading_workflows", "ml_models", "wallets")
+          "trading_workflows", "ml_models", "wallets", "api_keys", "audit_log", "service_secrets")
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +63,8 @@ def redis_url(servers):
 @pytest.fixture
 def config(database_url, redis_url) -> Config:
     """Service configuration pointing at the test database and Redis."""
-    return load_config({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "PAPER_FEE_BPS": "30"})
+    return load_config({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "PAPER_FEE_BPS": "30",
+                        "RATE_LIMIT_READ": "100000/minute", "RATE_LIMIT_WRITE": "100000/minute"})
 
 
 @pytest.fixture
@@ -94,8 +95,24 @@ def app(config, conn, redis_conn):
 
 
 @pytest.fixture
-def client(app):
-    """Flask test client."""
+def admin_key(conn) -> str:
+    """An admin API key (created directly through the key service)."""
+    from app.services.api_keys import create_key
+
+    return create_key(conn, "test-admin")[1]
+
+
+@pytest.fixture
+def client(app, admin_key):
+    """Flask test client sending the admin key with every request."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {admin_key}"
+    return test_client
+
+
+@pytest.fixture
+def anonymous_client(app):
+    """Flask test client sending no key."""
     return app.test_client()
 
 

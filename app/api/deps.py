@@ -9,7 +9,9 @@ from flask import current_app
 from psycopg import Connection
 
 from app import bootstrap
+from app.api.unit_of_work import request_work
 from app.config import Config
+from app.services.ports import Dispatcher
 
 
 def config() -> Config:
@@ -24,6 +26,18 @@ def process() -> bootstrap.Process:
 
 @contextmanager
 def db() -> Iterator[Connection]:
-    """A pooled autocommit connection; services open transactions on it."""
-    with process().db() as conn:
+    """The request's connection: for an API write, the one whose transaction commits with its audit entry."""
+    resources = process()
+    work = request_work(resources)
+    if work is not None:
+        yield work.conn
+        return
+    with resources.db() as conn:
         yield conn
+
+
+def dispatcher() -> Dispatcher:
+    """The queue port for this request (for an API write, its calls wait for the commit)."""
+    resources = process()
+    work = request_work(resources)
+    return work.dispatcher if work is not None else resources.dispatcher

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.api.deps import db, process
+from app.api.deps import db, dispatcher, process
 from app.api.schemas import (
     PositionDetailSchema,
     PositionListArgs,
@@ -46,9 +46,9 @@ def get_position(position_id):
 @blp.alt_response(409, description="Position already closed, REAL wallet, or no price")
 def sell_position(data, position_id):
     """Sell pct % of the held tokens now (same locked, exactly-once path as rule exits)."""
-    resources = process()
-    with resources.db() as conn:
-        return position_service.sell_position(conn, position_id, data["pct"], resources.sell_deps(conn))
+    with db() as conn:
+        deps = process().sell_deps(conn, dispatcher())
+        return position_service.sell_position(conn, position_id, data["pct"], deps)
 
 
 @blp.route("/trades")

@@ -6,7 +6,7 @@ from flask import jsonify, request
 from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError
 
-from app.api.deps import process
+from app.api.deps import db, dispatcher
 from app.api.schemas import PredictionAcceptedSchema, PredictionInSchema, PredictionSchema
 from app.services import predictions as prediction_service
 
@@ -45,9 +45,8 @@ def _parse_body() -> tuple[list[dict], bool]:
 def post_predictions():
     """Store one prediction or a list (idempotent by `id`) and enqueue their evaluation; 202 with ids and job id."""
     items, many = _parse_body()
-    resources = process()
-    with resources.db() as conn:
-        results = prediction_service.submit_predictions(conn, items, resources.dispatcher.evaluate_predictions)
+    with db() as conn:
+        results = prediction_service.submit_predictions(conn, items, dispatcher().evaluate_predictions)
     schema = PredictionAcceptedSchema(many=many)
     return jsonify(schema.dump(results if many else results[0])), 202
 
@@ -57,5 +56,5 @@ def post_predictions():
 @blp.alt_response(404, description="Unknown prediction")
 def get_prediction(prediction_id):
     """A prediction, its evaluation outcome per workflow, and the executions it caused."""
-    with process().db() as conn:
+    with db() as conn:
         return prediction_service.get_prediction(conn, prediction_id)

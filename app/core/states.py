@@ -87,3 +87,10 @@ class TradeAction(StrEnum):
 
     BUY = "BUY"
     SELL = "SELL"
+
+
+class KeyRole(StrEnum):
+    """What an API key may do: everything, or only read (GET/HEAD)."""
+
+    ADMIN = "admin"
+    READ_ONLY = "read-only"

@@ -28,10 +28,11 @@ _RULE_SHORT = {"stop_loss": "SL", "trailing_stop": "TS", "take_profit": "TP", "t
 class Feeder:
     """Talks to the running service like a user, a market data feed and a model server would."""
 
-    def __init__(self, base_url: str, seed: int):
+    def __init__(self, base_url: str, seed: int, api_key: str):
         self.base = base_url.rstrip("/")
         self.seed = seed
         self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {api_key}"
         self.mints = market.demo_mints(seed)
         self.trigger_id: int | None = None
 
@@ -98,11 +99,11 @@ class Feeder:
                 f"realized {realized:+.6f} SOL | docs {self.base}/docs | rq {self.base}/rq")
 
 
-def run(base_url: str, seed: int) -> int:
+def run(base_url: str, seed: int, api_key: str) -> int:
     """Feed the market until stopped (SIGTERM or Ctrl-C)."""
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    feeder = Feeder(base_url, seed)
+    feeder = Feeder(base_url, seed, api_key)
     try:
         feeder.wait_ready()
         feeder.set_up()

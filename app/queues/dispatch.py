@@ -28,9 +28,9 @@ class RqDispatcher:
         self.redis = redis
         self.check_interval_seconds = check_interval_seconds
 
-    def evaluate_predictions(self, prediction_ids: list[UUID]) -> str:
-        """Enqueue one job evaluating these predictions, in order; returns its job id."""
-        job_id = f"buy-{uuid.uuid4().hex}"
+    def evaluate_predictions(self, prediction_ids: list[UUID], job_id: str | None = None) -> str:
+        """Enqueue one job evaluating these predictions, in order (under job_id if given); returns its job id."""
+        job_id = job_id or f"buy-{uuid.uuid4().hex}"
         queue(self.redis, BUY_QUEUE).enqueue(
             EVALUATE_JOB, [str(pid) for pid in prediction_ids],
             job_id=job_id, job_timeout=EVALUATE_JOB_TIMEOUT, result_ttl=600, failure_ttl=86_400,

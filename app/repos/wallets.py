@@ -80,3 +80,15 @@ def count_with_alias(conn: Connection, alias: str) -> dict[str, int]:
 def delete(conn: Connection, wallet_id: UUID) -> None:
     """Delete a wallet (its workflows and logs cascade)."""
     conn.execute("DELETE FROM wallets WHERE id = %s", (wallet_id,))
+
+
+def encrypted_secrets(conn: Connection, lock: bool = False) -> list[dict[str, Any]]:
+    """(id, encrypted_secret_key) of every wallet holding a signing key, optionally row-locked."""
+    suffix = " FOR UPDATE" if lock else ""
+    return conn.execute("SELECT id, encrypted_secret_key FROM wallets WHERE encrypted_secret_key IS NOT NULL "
+                        "ORDER BY id" + suffix).fetchall()
+
+
+def set_encrypted_secret(conn: Connection, wallet_id: UUID, token: str) -> None:
+    """Replace a wallet's encrypted signing key."""
+    conn.execute("UPDATE wallets SET encrypted_secret_key = %s, updated_at = now() WHERE id = %s", (token, wallet_id))

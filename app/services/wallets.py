@@ -78,3 +78,15 @@ def delete_wallet(conn: Connection, alias: str) -> None:
                 f"Wallet {alias!r} has {wallet['open_positions']} open position(s): sell or close them first."
             )
         wallet_repo.delete(conn, wallet["id"])
+
+
+def rotate_signing_keys(conn: Connection, config: Config) -> int:
+    """Re-encrypt every stored signing key under the first WALLET_ENCRYPTION_KEY; returns how many (one transaction)."""
+    if not config.wallet_encryption_key:
+        raise Invalid("WALLET_ENCRYPTION_KEY is not set: give the new key first, then the old one(s), comma-separated.")
+    with conn.transaction():
+        rows = wallet_repo.encrypted_secrets(conn, lock=True)
+        for row in rows:
+            wallet_repo.set_encrypted_secret(conn, row["id"],
+                                             secrets.rotate(config.wallet_encryption_key, row["encrypted_secret_key"]))
+    return len(rows)

@@ -15,9 +15,9 @@ from tests.service.buy_fixtures import MINT, buy_workflow, deps, set_decimals, s
 
 
 @pytest.fixture
-def metrics_client(app, config):
+def metrics_client(app, config, client):
     app.extensions["trading_config"] = replace(config, price_source=PriceSourceName.METRICS)
-    return app.test_client()
+    return client
 
 
 @pytest.fixture

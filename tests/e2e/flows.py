@@ -24,7 +24,8 @@ def mint_for(name: str) -> str:
 
 def api(stack, method: str, path: str, **kwargs):
     """Call the stack's API and return the JSON body (fails the test on an error status)."""
-    response = requests.request(method, stack.base_url + path, timeout=10, **kwargs)
+    response = requests.request(method, stack.base_url + path, timeout=10,
+                                headers={**stack.headers, **kwargs.pop("headers", {})}, **kwargs)
     assert response.status_code < 300, (method, path, response.status_code, response.text)
     return response.json()
 

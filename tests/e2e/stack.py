@@ -33,6 +33,8 @@ class Stack:
                    **env_overrides)
         self.log_path = log_path
         data_dir = env.get("DATA_DIR")
+        self.data_dir = Path(data_dir) if data_dir else PROJECT_ROOT / ".data"
+        self.api_key = ""
         self.db_url = f"postgresql://postgres:@/trading?host={data_dir}/postgres" if data_dir else None
         self.redis_url = f"unix://{data_dir}/redis/redis.sock" if data_dir else None
         self._log = open(log_path, "wb")
@@ -42,7 +44,7 @@ class Stack:
         )
 
     def wait_ready(self, timeout: float = 60) -> dict:
-        """Poll /readyz until it answers 200; fail with the stack's log otherwise."""
+        """Poll /readyz until it answers 200 (then read the local admin key); fail with the stack's log otherwise."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -50,6 +52,7 @@ class Stack:
             try:
                 response = requests.get(self.base_url + "/readyz", timeout=2)
                 if response.status_code == 200:
+                    self.api_key = (self.data_dir / "admin.key").read_text().strip()
                     return response.json()
             except requests.RequestException:
                 pass
@@ -67,6 +70,11 @@ class Stack:
                 self.process.wait()
         self._log.close()
         return self.process.returncode
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The local admin key as a request header."""
+        return {"Authorization": f"Bearer {self.api_key}"}
 
     def log(self) -> str:
         """What the stack printed so far."""
