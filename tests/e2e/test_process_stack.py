@@ -29,7 +29,8 @@ def test_embedded_stack_answers_readyz_and_stops_cleanly(tmp_path):
     stack = Stack({"DATA_DIR": str(data_dir)}, tmp_path / "stack.log")
     try:
         assert stack.wait_ready() == {"status": "ok", "postgres": "ok", "redis": "ok"}
-        wallet = requests.post(stack.base_url + "/api/wallets", json={"alias": "e2e"}, timeout=5)
+        wallet = requests.post(stack.base_url + "/api/wallets", json={"alias": "e2e"}, timeout=5,
+                               headers=stack.headers)
         assert wallet.status_code == 201, wallet.text
         workers = redis.Redis(unix_socket_path=str(data_dir / "redis" / "redis.sock")).smembers("rq:workers")
         deadline = time.monotonic() + 20
@@ -54,12 +55,17 @@ def test_restart_keeps_the_data(tmp_path):
     first = Stack({"DATA_DIR": str(data_dir)}, tmp_path / "first.log")
     try:
         first.wait_ready()
-        requests.post(first.base_url + "/api/wallets", json={"alias": "kept"}, timeout=5).raise_for_status()
+        requests.post(first.base_url + "/api/wallets", json={"alias": "kept"}, timeout=5,
+                      headers=first.headers).raise_for_status()
     finally:
         first.stop()
     second = Stack({"DATA_DIR": str(data_dir)}, tmp_path / "second.log")
     try:
         second.wait_ready()
-        assert requests.get(second.base_url + "/api/wallets/kept", timeout=5).status_code == 200
+        assert requests.get(second.base_url + "/api/wallets/kept", timeout=5, headers=second.headers).status_code == 200
+        assert requests.get(second.base_url + "/api/wallets/kept", timeout=5).status_code == 401
     finally:
         second.stop()
+    # the local admin key: created on the first run, kept owner-only in DATA_DIR, printed again on the next run
+    assert first.api_key == second.api_key and first.api_key in second.log()
+    assert (data_dir / "admin.key").stat().st_mode & 0o777 == 0o600
