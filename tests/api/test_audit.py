@@ -49,7 +49,7 @@ def test_workflow_model_metrics_and_prediction_writes_are_audited(client):
     [upload] = [e for e in entries(client) if e["path"] == "/api/models"]
     assert "model_base64" not in str(upload) and upload["after"]["name"] == "m"
     assert entries(client, target=f"mint:{MINT}")[0]["after"]["stored"] == 1
-    assert [e["target"] for e in entries(client) if e["path"] == "/api/predictions"][0].startswith("predictions:")
+    assert next(e["target"] for e in entries(client) if e["path"] == "/api/predictions").startswith("predictions:")
 
 
 def test_secrets_never_reach_the_audit_log(client, config):

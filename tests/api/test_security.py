@@ -11,7 +11,8 @@ from app.core.states import KeyRole
 from app.services.api_keys import create_key, revoke_key
 
 SAMPLE_ARGS = {"alias": "w1", "workflow_id": "00000000-0000-0000-0000-000000000001", "model_id": "1",
-               "position_id": "00000000-0000-0000-0000-000000000002", "mint": "So11111111111111111111111111111111111111112",
+               "position_id": "00000000-0000-0000-0000-000000000002",
+               "mint": "So11111111111111111111111111111111111111112",
                "prediction_id": "00000000-0000-0000-0000-000000000003"}
 
 
