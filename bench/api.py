@@ -22,17 +22,18 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import progress, run_load, write_results
+from bench.common import UNLIMITED, progress, run_load, write_results
 from tests.e2e.stack import Stack
 
 
-def seed(base_url: str, data_dir: Path, workflows: int) -> None:
+def seed(base_url: str, data_dir: Path, workflows: int, auth: dict[str, str]) -> None:
     """A wallet, two models and `workflows` BUY workflows, created through the API."""
-    requests.post(base_url + "/api/wallets", json={"alias": "bench"}, timeout=10).raise_for_status()
+    requests.post(base_url + "/api/wallets", json={"alias": "bench"}, timeout=10, headers=auth).raise_for_status()
     url = f"postgresql://postgres:@/trading?host={data_dir / 'postgres'}"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("INSERT INTO ml_models (name) VALUES ('trigger'), ('condition')")
     session = requests.Session()
+    session.headers.update(auth)
     for i in range(workflows):
         session.post(base_url + "/api/buy/workflows", json=body(i), timeout=10).raise_for_status()
         if (i + 1) % 250 == 0:
@@ -60,18 +61,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tw-bench-") as tmp:
         data_dir = Path(tmp) / "data"
         stack = Stack({"DATA_DIR": str(data_dir), "WEB_CONCURRENCY": os.environ.get("WEB_CONCURRENCY", "2"),
-                       "LOG_LEVEL": "WARNING"}, Path(tmp) / "stack.log")
+                       "LOG_LEVEL": "WARNING", **UNLIMITED}, Path(tmp) / "stack.log")
         try:
             stack.wait_ready()
             progress(f"stack up at {stack.base_url}; seeding {args.workflows} workflows ...")
-            seed(stack.base_url, data_dir, args.workflows)
+            seed(stack.base_url, data_dir, args.workflows, stack.headers)
             progress("measuring GET /api/buy/workflows ...")
             listing = run_load(stack.base_url, lambda i: ("GET", "/api/buy/workflows", None),
-                               args.requests, args.concurrency, 200)
+                               args.requests, args.concurrency, 200, stack.headers)
             progress("measuring POST /api/buy/workflows ...")
             creating = run_load(stack.base_url, lambda i: ("POST", "/api/buy/workflows",
                                                            json.dumps(body(args.workflows + i)).encode()),
-                                args.requests, args.concurrency, 201)
+                                args.requests, args.concurrency, 201, stack.headers)
         finally:
             stack.stop()
     results = {"machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",

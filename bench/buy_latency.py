@@ -29,7 +29,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import percentile, progress, write_results
+from bench.common import UNLIMITED, percentile, progress, write_results
 from tests.e2e.flows import FEATURES, metrics_points, mint_for
 from tests.e2e.stack import Stack
 from tests.model_factory import upload_body
@@ -38,9 +38,13 @@ WORKFLOWS = 100
 MINTS = 40
 
 
+AUTH: dict[str, str] = {}  # the stack's local admin key, set once it is up
+
+
 def setup(base: str) -> tuple[list[int], list[str]]:
     """100 wallets and BUY workflows with their own trigger models; 2 condition models; metrics for the mints."""
     session = requests.Session()
+    session.headers.update(AUTH)
     conditions = [session.post(base + "/api/models", json=upload_body(f"cond-{i}", FEATURES, seed=10 + i),
                                timeout=30).json()["id"] for i in range(2)]
     mints = [mint_for(f"bench-{i}") for i in range(MINTS)]
@@ -86,7 +90,7 @@ def measure_latency(base: str, db_url: str, triggers, mints, count: int, rate: f
         body = prediction(triggers, mints, offset + k, "lat")
         with lock:
             started[body["id"]] = time.time()
-        requests.post(base + "/api/predictions", json=body, timeout=30).raise_for_status()
+        requests.post(base + "/api/predictions", json=body, timeout=30, headers=AUTH).raise_for_status()
 
     threads = []
     for k in range(count):
@@ -123,6 +127,7 @@ def _wait_all_evaluated(db_url: str, pattern: str, count: int, timeout: float = 
 def measure_throughput(base: str, db_url: str, triggers, mints, count: int, tag: str, offset: int) -> dict:
     """Batches of 100 posted as fast as possible; predictions/s from first receipt to last evaluation."""
     session = requests.Session()
+    session.headers.update(AUTH)
     for start in range(0, count, 100):
         batch = [prediction(triggers, mints, offset + k, tag) for k in range(start, min(count, start + 100))]
         session.post(base + "/api/predictions", json=batch, timeout=60).raise_for_status()
@@ -141,9 +146,10 @@ def run(workers: int, args) -> dict:
         data = Path(tmp) / "data"
         stack = Stack({"DATA_DIR": str(data), "PRICE_SOURCE": "sim", "WORKER_PROCESSES": str(workers),
                        "SELL_CHECK_INTERVAL_SECONDS": "3600", "LOG_LEVEL": "WARNING",
-                       "FEATURE_MAX_STALENESS_SECONDS": "3600"}, Path(tmp) / "stack.log")
+                       "FEATURE_MAX_STALENESS_SECONDS": "3600", **UNLIMITED}, Path(tmp) / "stack.log")
         try:
             stack.wait_ready()
+            AUTH.update(stack.headers)
             progress(f"[{workers} worker(s)] stack up; creating {WORKFLOWS} workflows ...")
             triggers, mints = setup(stack.base_url)
             progress(f"[{workers} worker(s)] latency: {args.latency_count} predictions at {args.rate}/s ...")
