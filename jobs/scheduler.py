@@ -3,20 +3,25 @@
 rq-scheduler polling every second (what `rqscheduler -i 1` does), plus maintenance in the
 same loop: at start, every minute, and at once when Redis lost its data (a sentinel key is
 gone), it rebuilds the sell-check schedule from PostgreSQL and requeues lost prediction jobs.
+When Redis goes away the loop waits and reconnects with backoff (logging each retry) instead of exiting.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import time
 from datetime import UTC, datetime
 
+import redis
 from rq.job import Job, JobStatus
 from rq_scheduler import Scheduler
 from rq_scheduler.utils import to_unix
 
 from app import bootstrap
 from app.queues import DEFAULT_QUEUE
+from app.supervisor import backoff
 from jobs.maintenance import run_maintenance, sweep_predictions
 
 POLL_SECONDS = 1
@@ -24,8 +29,10 @@ MAINTENANCE_EVERY_SECONDS = 60
 PREDICTION_SWEEP_EVERY_SECONDS = 10  # with a 20 s lease, a dead evaluation is requeued within ~30 s
 STALE_QUEUED_INTERVALS = 20  # a job "queued" for longer than this many intervals is pushed again regardless
 SENTINEL_KEY = "tw:maintenance:sentinel"
+STABLE_AFTER_SECONDS = 30  # a loop that ran this long before Redis went away starts the backoff over
 
 log = logging.getLogger(__name__)
+_stop_requested = threading.Event()
 
 
 class TradingScheduler(Scheduler):
@@ -77,6 +84,13 @@ class TradingScheduler(Scheduler):
             log.exception("prediction sweep failed; retrying in %ss", PREDICTION_SWEEP_EVERY_SECONDS)
 
 
+    def _install_signal_handlers(self):
+        """SIGTERM/SIGINT end the loop even while Redis is away (the upstream handler needs Redis)."""
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGTERM, _stop)
+
+
+
 def _still_queued(job: Job, now: datetime) -> bool:
     """A periodic job whose last enqueue has not been picked up yet (and is not implausibly old)."""
     interval = job.meta.get("interval")
@@ -85,13 +99,35 @@ def _still_queued(job: Job, now: datetime) -> bool:
     return (now - job.enqueued_at.replace(tzinfo=None)).total_seconds() < STALE_QUEUED_INTERVALS * int(interval)
 
 
+def _stop(_signum, _frame) -> None:
+    """Leave the run loop; its `finally` removes the lock and registers the death when Redis answers."""
+    log.info("Shutting down RQ scheduler...")
+    _stop_requested.set()
+    raise SystemExit(0)
+
+
 def main() -> None:
-    """Run the scheduler loop until stopped."""
+    """Run the scheduler loop until stopped, waiting out Redis outages."""
     process = bootstrap.process()
     logging.basicConfig(level=process.config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     connection = process.redis
-    connection.delete(f"{Scheduler.scheduler_key}:{DEFAULT_QUEUE}")  # a crashed predecessor's birth record
-    TradingScheduler(queue_name=DEFAULT_QUEUE, connection=connection, interval=POLL_SECONDS).run()
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    delays = backoff()
+    while True:
+        started = time.monotonic()
+        try:
+            connection.delete(f"{Scheduler.scheduler_key}:{DEFAULT_QUEUE}")  # a crashed predecessor's birth record
+            TradingScheduler(queue_name=DEFAULT_QUEUE, connection=connection, interval=POLL_SECONDS).run()
+            return
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            if _stop_requested.is_set():  # stopped while Redis was away: its `finally` could not say goodbye
+                return
+            if time.monotonic() - started >= STABLE_AFTER_SECONDS:
+                delays = backoff()
+            delay = next(delays)
+            log.warning("Redis unavailable (%s); reconnecting in %gs", exc, delay)
+            time.sleep(delay)
 
 
 if __name__ == "__main__":

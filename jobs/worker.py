@@ -2,7 +2,9 @@
 
 With WORKER_PROCESSES > 1 (default 2, what bench/sell_capacity.py showed holds 5,000 open positions at
 15 s on 2 cores) this process supervises that many single workers, started as fresh interpreters (no
-fork), forwards SIGTERM/SIGINT to them and exits when one of them does, so the platform restarts the lot.
+fork): one that exits is restarted with backoff ("worker 2 exited with SIGKILL; restarting in 1s"),
+SIGTERM/SIGINT/SIGHUP stop them all, and the supervisor exits (1) only when one keeps crashing.
+A single worker waits for Redis and PostgreSQL to answer before it starts, so an outage is waited out.
 
 A SimpleWorker (jobs run in the worker process, no fork per job) is the default: it is ~3x faster
 here and keeps XGBoost/OpenMP out of forked children. Set WORKER_CLASS=rq.Worker for the forking worker.
@@ -11,16 +13,22 @@ here and keeps XGBoost/OpenMP out of forked children. Set WORKER_CLASS=rq.Worker
 from __future__ import annotations
 
 import logging
-import signal
-import subprocess
 import sys
 import time
 
+import psycopg
+import redis
+from psycopg_pool import PoolTimeout
 from rq import SimpleWorker, Worker
 from rq.utils import import_attribute
 
 from app import bootstrap
 from app.queues import ALL_QUEUES
+from app.supervisor import ChildSpec, Supervisor, backoff
+
+STOP_TIMEOUT_SECONDS = 10  # for the current jobs to finish (the runner waits 15 s for this process)
+
+log = logging.getLogger("jobs.worker")  # not __main__ under `python -m`
 
 
 def warm_up() -> None:
@@ -36,27 +44,29 @@ def warm_up() -> None:
 
 
 def supervise(count: int) -> int:
-    """Run `count` single workers as child processes until one exits or we are told to stop."""
-    children = [subprocess.Popen([sys.executable, "-m", "jobs.worker", "--single"]) for _ in range(count)]
+    """Run `count` single workers as child processes, restarting any that exits, until told to stop."""
+    specs = [ChildSpec(f"worker {n}", [sys.executable, "-m", "jobs.worker", "--single"]) for n in range(1, count + 1)]
+    return Supervisor(specs, log.log, stop_timeout=STOP_TIMEOUT_SECONDS).run()
 
-    def forward(signum, _frame):
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signum)
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, forward)
-    while all(child.poll() is None for child in children):
-        time.sleep(0.5)
-    forward(signal.SIGTERM, None)
-    return max(child.wait() for child in children)
+def wait_for_services(process: bootstrap.Process) -> None:
+    """Return once Redis and PostgreSQL answer, retrying with backoff (and saying so) while they do not."""
+    for delay in backoff():
+        try:
+            process.redis.ping()
+            with process.db() as conn:
+                conn.execute("SELECT 1")
+            return
+        except (redis.RedisError, psycopg.Error, PoolTimeout) as exc:
+            log.warning("waiting for Redis and PostgreSQL (%s); retrying in %gs", exc, delay)
+            time.sleep(delay)
 
 
 def run_single() -> None:
     """Run one worker in this process until it is told to stop."""
     process = bootstrap.process()
     config = process.config
-    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    wait_for_services(process)
     worker_class: type[Worker] = SimpleWorker
     if config.worker_class:
         worker_class = import_attribute(config.worker_class)
@@ -68,11 +78,12 @@ def run_single() -> None:
 
 def main() -> None:
     """One worker, or a supervisor of WORKER_PROCESSES workers."""
-    count = bootstrap.process().config.worker_processes
-    if "--single" in sys.argv or count == 1:
+    config = bootstrap.process().config
+    logging.basicConfig(level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if "--single" in sys.argv or config.worker_processes == 1:
         run_single()
     else:
-        sys.exit(supervise(count))
+        sys.exit(supervise(config.worker_processes))
 
 
 if __name__ == "__main__":

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import time
 
-import psutil
 import pytest
 import redis
 import requests
 
-from tests.e2e.stack import Stack
+from tests.e2e.stack import Stack, processes_using
 
 pytestmark = pytest.mark.e2e
-
-
-def processes_using(path: str) -> list[psutil.Process]:
-    """Live processes whose command line mentions path (embedded servers run with their data folder)."""
-    found = []
-    for proc in psutil.process_iter(["cmdline", "status"]):
-        cmdline = " ".join(proc.info["cmdline"] or [])
-        if path in cmdline and proc.info["status"] != psutil.STATUS_ZOMBIE:
-            found.append(proc)
-    return found
 
 
 def test_embedded_stack_answers_readyz_and_stops_cleanly(tmp_path):
