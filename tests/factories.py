@@ -115,12 +115,13 @@ def buy_body(trigger: int, conditions: Sequence[tuple[int, str, float]] = (), mi
 
 def sell_body(**overrides: Any) -> dict[str, Any]:
     """A valid SELL workflow body (seed 000's four rules, SELL_RULES)."""
-    body = {"wallet_alias": WALLET_ALIAS, "name": "Exit rules", "type": "SELL", "chain": {"rules": SELL_RULES}}
+    rules = [dict(rule) for rule in SELL_RULES]
+    body = {"wallet_alias": WALLET_ALIAS, "name": "Exit rules", "type": "SELL", "chain": {"rules": rules}}
     return {**body, **overrides}
 
 
 def create_workflow(conn: Connection, body: dict[str, Any], active: bool = True) -> dict[str, Any]:
-    """Create a workflow from a body through the workflow service (amounts typed as Decimal); activate it."""
+    """Create a workflow from a body through the workflow service (amounts typed as Decimal), active unless not."""
     typed = {key: Decimal(str(value)) if key in _TYPED_AMOUNTS and value is not None else value
              for key, value in body.items()}
     created = workflow_service.create_workflow(conn, typed)
