@@ -1,26 +1,29 @@
 """Shared fixtures: real PostgreSQL and Redis (the machine's when the URLs are set, embedded otherwise).
 
 Each test run gets a fresh database (created, migrated, dropped); each test starts from empty tables.
+Test data comes from tests/factories.py; the fixtures here only wire it to the database.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
 import pytest
 import redis
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from app.config import PROJECT_ROOT, Config, load_config
 from app.db import with_database
 from app.embedded import EmbeddedServices
 from app.migrate import migrate
+from tests import factories
 
-TABLES = ("workflow_executions", "trade_logs", "positions", "predictions", "coin_metrics", "mints",
-          "trading_workflows", "ml_models", "wallets", "api_keys", "audit_log", "service_secrets")
+MIGRATIONS_TABLE = "schema_version"  # app/migrate.py's record of the applied migrations, never emptied
 
 
 @pytest.fixture(scope="session")
@@ -67,11 +70,25 @@ def config(database_url, redis_url) -> Config:
                         "RATE_LIMIT_READ": "100000/minute", "RATE_LIMIT_WRITE": "100000/minute"})
 
 
+@pytest.fixture(scope="session")
+def empty_tables(database_url) -> Callable[[psycopg.Connection], None]:
+    """Empties every table the migrations created (read from the database, so none is forgotten)."""
+    with psycopg.connect(database_url) as connection:
+        names = [name for (name,) in connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> %s ORDER BY 1",
+            (MIGRATIONS_TABLE,))]
+    statement = sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(sql.SQL(", ").join(map(sql.Identifier, names)))
+
+    def _empty(connection: psycopg.Connection) -> None:
+        connection.execute(statement)
+    return _empty
+
+
 @pytest.fixture
-def conn(database_url):
+def conn(database_url, empty_tables):
     """A direct autocommit connection to empty tables."""
     with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as connection:
-        connection.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+        empty_tables(connection)
         yield connection
 
 
@@ -117,8 +134,18 @@ def anonymous_client(app):
 
 
 @pytest.fixture
-def make_model(conn):
-    """Insert an ml_models row directly (the upload API is another issue's); returns its id."""
-    def _make(name: str = "model") -> int:
-        return conn.execute("INSERT INTO ml_models (name) VALUES (%s) RETURNING id", (name,)).fetchone()["id"]
-    return _make
+def make_model(conn) -> Callable[..., int]:
+    """Insert an ml_models row by name (factories.add_model); returns its id."""
+    return lambda name="model": factories.add_model(conn, name)
+
+
+@pytest.fixture
+def wallet(conn, config) -> dict:
+    """The default TEST wallet (factories.WALLET_ALIAS, WALLET_BALANCE SOL), as its row."""
+    return factories.create_wallet(conn, config)
+
+
+@pytest.fixture
+def position(conn, wallet, make_model) -> dict:
+    """An OPEN position the BUY engine bought on the default wallet (factories.bought_position), as its row."""
+    return factories.bought_position(conn, make_model())

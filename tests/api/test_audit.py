@@ -6,10 +6,17 @@ from dataclasses import replace
 
 from cryptography.fernet import Fernet
 
-from tests.model_factory import upload_body
-
-PUBKEY = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin"
-MINT = "7GCihgDB8fe6KNjn2MYtkzZcRjQy3t9GHdC8uHYmW2hr"
+from tests.assertions import count
+from tests.factories import (
+    MINT,
+    REAL_PUBLIC_KEY,
+    buy_body,
+    metric_point,
+    model_body,
+    prediction_body,
+    train_booster,
+    wallet_body,
+)
 
 
 def entries(client, **query) -> list[dict]:
@@ -19,7 +26,7 @@ def entries(client, **query) -> list[dict]:
 
 
 def test_wallet_create_change_delete_with_before_and_after(client):
-    client.post("/api/wallets", json={"alias": "paper", "virtual_sol_balance": "10"})
+    client.post("/api/wallets", json=wallet_body("paper", virtual_sol_balance="10"))
     client.patch("/api/wallets/paper", json={"top_up_sol": "5"})
     client.delete("/api/wallets/paper")
     delete, patch, create = entries(client, target="wallet:paper") + entries(client, target="wallets:paper")
@@ -33,17 +40,15 @@ def test_wallet_create_change_delete_with_before_and_after(client):
 
 
 def test_workflow_model_metrics_and_prediction_writes_are_audited(client):
-    client.post("/api/wallets", json={"alias": "w1"})
-    model = client.post("/api/models", json=upload_body("m", ["price_sol"], seed=1)).get_json()
-    workflow = client.post("/api/buy/workflows", json={
-        "wallet_alias": "w1", "name": "b", "type": "BUY", "buy_amount_mode": "fixed", "buy_amount_value": 0.1,
-        "chain": {"trigger": {"type": "prediction_alert", "model_id": model["id"], "min_probability": 0.7}}}
-    ).get_json()
+    client.post("/api/wallets", json=wallet_body())
+    upload_model = model_body(train_booster(1, seed=1), "m", feature_names=["price_sol"])
+    model = client.post("/api/models", json=upload_model).get_json()
+    workflow = client.post("/api/buy/workflows", json=buy_body(model["id"], name="b", buy_amount_value=0.1)).get_json()
     client.patch(f"/api/buy/workflows/{workflow['id']}/toggle?active=true")
     client.post(f"/api/coins/{MINT}/metrics", json={"decimals": 6, "metrics": [
-        {"ts": "2026-01-01T00:00:00Z", "price_sol": "0.0001"}]})
-    client.post("/api/predictions", json={"mint": MINT, "model_id": model["id"], "probability": 0.9,
-                                          "timestamp": "2026-01-01T00:00:00Z"})
+        metric_point("2026-01-01T00:00:00Z", "0.0001")]})
+    client.post("/api/predictions", json=prediction_body(model["id"], probability=0.9,
+                                                         timestamp="2026-01-01T00:00:00Z"))
     toggle = entries(client, target=f"workflow:{workflow['id']}")[0]
     assert toggle["before"]["is_active"] is False and toggle["after"]["is_active"] is True
     [upload] = [e for e in entries(client) if e["path"] == "/api/models"]
@@ -56,13 +61,13 @@ def test_secrets_never_reach_the_audit_log(client, config):
     key = Fernet.generate_key().decode()
     client.application.extensions["trading_config"] = replace(config, wallet_encryption_key=key)
     secret = "4" * 88
-    assert client.post("/api/wallets", json={"alias": "r1", "type": "REAL", "public_key": PUBKEY,
-                                             "secret_key": secret}).status_code == 201
+    assert client.post("/api/wallets", json=wallet_body("r1", type="REAL", public_key=REAL_PUBLIC_KEY,
+                                                        secret_key=secret)).status_code == 201
     assert secret not in str(client.get("/api/audit").get_json())
 
 
 def test_a_refused_write_leaves_no_entry_and_no_change(client, conn):
-    assert client.post("/api/wallets", json={"alias": "bad alias"}).status_code == 422
+    assert client.post("/api/wallets", json=wallet_body("bad alias")).status_code == 422
     assert client.patch("/api/wallets/missing", json={"top_up_sol": "1"}).status_code == 404
     assert entries(client) == []
 
@@ -73,9 +78,9 @@ def test_the_change_and_its_entry_commit_together(client, conn):
     conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION refuse_audit()")
     try:
         client.application.config["PROPAGATE_EXCEPTIONS"] = False
-        response = client.post("/api/wallets", json={"alias": "lost"})
+        response = client.post("/api/wallets", json=wallet_body("lost"))
         assert response.status_code == 500
-        assert conn.execute("SELECT count(*) AS n FROM wallets").fetchone()["n"] == 0
+        assert count(conn, "wallets") == 0
     finally:
         conn.execute("DROP TRIGGER refuse ON audit_log")
         conn.execute("DROP FUNCTION refuse_audit()")
@@ -83,7 +88,7 @@ def test_the_change_and_its_entry_commit_together(client, conn):
 
 def test_filters_and_pages(client):
     for i in range(5):
-        client.post("/api/wallets", json={"alias": f"w{i}"})
+        client.post("/api/wallets", json=wallet_body(f"w{i}"))
     page = client.get("/api/audit?page=2&page_size=2").get_json()
     assert (page["total"], page["pages"], len(page["items"])) == (5, 3, 2)
     assert entries(client, key="nobody") == []

@@ -5,35 +5,22 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from psycopg.types.json import Jsonb
 
-from tests.api.helpers import buy_body, sell_body
-
-MINT = "So11111111111111111111111111111111111111112"
+from tests.factories import MINT, OTHER_MINT, add_execution, buy_body, sell_body
 
 
 @pytest.fixture
-def workflows(client, make_model):
-    client.post("/api/wallets", json={"alias": "w1"})
+def workflows(client, wallet, make_model):
     buy = client.post("/api/buy/workflows", json=buy_body(make_model(), is_active=True)).get_json()
     sell = client.post("/api/buy/workflows", json=sell_body(is_active=True)).get_json()
     return buy, sell
 
 
-def log(conn, workflow_id, result, minutes_ago=0, mint=MINT):
-    conn.execute(
-        """INSERT INTO workflow_executions (workflow_id, mint, result, trigger_data, steps_log, created_at)
-           VALUES (%s, %s, %s, %s, %s, now() - make_interval(mins => %s))""",
-        (workflow_id, mint, result, Jsonb({"probability": 0.8}), Jsonb([{"step": "trigger", "result": "passed"}]),
-         minutes_ago),
-    )
-
-
 def test_workflow_executions_newest_first_with_limit(client, conn, workflows):
     buy, sell = workflows
     for minutes_ago, result in ((3, "REJECTED"), (1, "EXECUTED"), (2, "ERROR")):
-        log(conn, buy["id"], result, minutes_ago)
-    log(conn, sell["id"], "EXECUTED")
+        add_execution(conn, buy["id"], result, minutes_ago=minutes_ago)
+    add_execution(conn, sell["id"], "EXECUTED")
     rows = client.get(f"/api/buy/workflows/{buy['id']}/executions?limit=2").get_json()
     assert [r["result"] for r in rows] == ["EXECUTED", "ERROR"]
     assert rows[0]["workflow_name"] == buy["name"] and rows[0]["steps_log"][0]["step"] == "trigger"
@@ -44,7 +31,7 @@ def test_workflow_executions_newest_first_with_limit(client, conn, workflows):
 def test_recent_executions_filter_by_result(client, conn, workflows):
     buy, sell = workflows
     for i in range(25):
-        log(conn, buy["id"] if i % 2 else sell["id"], "REJECTED" if i % 3 else "EXECUTED", minutes_ago=i)
+        add_execution(conn, buy["id"] if i % 2 else sell["id"], "REJECTED" if i % 3 else "EXECUTED", minutes_ago=i)
     assert len(client.get("/api/buy/workflows/executions/recent").get_json()) == 20
     executed = client.get("/api/buy/workflows/executions/recent?result=EXECUTED&limit=100").get_json()
     assert len(executed) == 9 and {r["result"] for r in executed} == {"EXECUTED"}
@@ -54,8 +41,8 @@ def test_recent_executions_filter_by_result(client, conn, workflows):
 def test_global_log_is_paginated_and_filtered(client, conn, workflows):
     buy, sell = workflows
     for i in range(7):
-        log(conn, buy["id"], "REJECTED", minutes_ago=i)
-    log(conn, sell["id"], "EXECUTED", mint="Other1111111111111111111111111111111111111")
+        add_execution(conn, buy["id"], "REJECTED", minutes_ago=i)
+    add_execution(conn, sell["id"], "EXECUTED", mint=OTHER_MINT)
     page = client.get("/api/buy/workflow-executions?page=2&page_size=3").get_json()
     assert (page["total"], page["pages"], page["page"], len(page["items"])) == (8, 3, 2, 3)
     by_workflow = client.get(f"/api/buy/workflow-executions?workflow_id={sell['id']}").get_json()
@@ -69,10 +56,10 @@ def test_global_log_is_paginated_and_filtered(client, conn, workflows):
 def test_stats_count_active_workflows_and_todays_executions(client, conn, workflows):
     buy, sell = workflows
     client.post(f"/api/buy/workflows/{buy['id']}/clone")
-    log(conn, buy["id"], "EXECUTED")
-    log(conn, buy["id"], "REJECTED")
-    log(conn, sell["id"], "ERROR")
-    log(conn, sell["id"], "EXECUTED", minutes_ago=60 * 48)
+    add_execution(conn, buy["id"], "EXECUTED")
+    add_execution(conn, buy["id"], "REJECTED")
+    add_execution(conn, sell["id"], "ERROR")
+    add_execution(conn, sell["id"], "EXECUTED", minutes_ago=60 * 48)
     stats = client.get("/api/buy/workflows/stats").get_json()
     assert stats == {"active_buy": 1, "active_sell": 1,
                      "executions_today": {"EXECUTED": 1, "REJECTED": 1, "ERROR": 1, "total": 3}}

@@ -15,33 +15,15 @@ from app.core.features import FeatureDataError
 from app.errors import NotFound
 from app.ml import BoosterCache
 from app.services.models import predict_for_mint
-from tests.api.helpers import buy_body, count, error_fields
+from tests.assertions import count, error_fields
+from tests.factories import MINT, MODEL_FEATURES, buy_body, metric_point, model_body, train_booster
 
-MINT = "So11111111111111111111111111111111111111112"
-FEATURES = ["price_sol", "price_sol_pct_change_5m", "volume_sol_sum_5m"]
 T = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-
-
-def train(objective: str = "binary:logistic", seed: int = 0) -> xgb.Booster:
-    """A tiny real model: 200 rows, 3 features, 5 trees."""
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(200, 3)) * [1.0, 40.0, 2.0] + [2.0, 20.0, 2.0]
-    y = ((x[:, 0] > 2.2) ^ (x[:, 2] > 3.0)).astype(int)
-    params = {"objective": objective, "max_depth": 2, "nthread": 1}
-    return xgb.train(params, xgb.DMatrix(x, label=y), num_boost_round=5)
 
 
 @pytest.fixture(scope="module")
 def booster() -> xgb.Booster:
-    return train()
-
-
-def upload_body(booster: xgb.Booster, name: str = "pump", fmt: str = "ubjson", **overrides) -> dict:
-    raw = bytes(booster.save_raw("ubj" if fmt == "ubjson" else "json"))
-    body = {"name": name, "description": "test model", "feature_names": FEATURES, "model_format": fmt,
-            "model_base64": base64.b64encode(raw).decode()}
-    body.update(overrides)
-    return body
+    return train_booster()
 
 
 def upload(client, body) -> dict:
@@ -51,7 +33,7 @@ def upload(client, body) -> dict:
 
 
 def store_metrics(client, points: list[tuple[datetime, str, str]]) -> None:
-    metrics = [{"ts": ts.isoformat(), "price_sol": price, "volume_sol": volume} for ts, price, volume in points]
+    metrics = [metric_point(ts, price, volume_sol=volume) for ts, price, volume in points]
     response = client.post(f"/api/coins/{MINT}/metrics", json={"decimals": 6, "metrics": metrics})
     assert response.status_code == 201, response.get_json()
 
@@ -67,16 +49,16 @@ EXPECTED_AT_T = {"price_sol": 3.0, "price_sol_pct_change_5m": 50.0, "volume_sol_
 
 
 def test_upload_returns_metadata_never_the_bytes_and_versions_by_name(client, booster):
-    body = upload_body(booster)
+    body = model_body(booster)
     first = upload(client, body)
     raw = base64.b64decode(body["model_base64"])
     assert first == {"id": first["id"], "name": "pump", "version": 1, "description": "test model",
-                     "feature_names": FEATURES, "num_features": 3, "model_format": "ubjson",
+                     "feature_names": MODEL_FEATURES, "num_features": 3, "model_format": "ubjson",
                      "sha256": hashlib.sha256(raw).hexdigest(), "size_bytes": len(raw),
                      "created_at": first["created_at"]}
-    second = upload(client, upload_body(booster, fmt="json"))
+    second = upload(client, model_body(booster, fmt="json"))
     assert (second["name"], second["version"], second["model_format"]) == ("pump", 2, "json")
-    assert upload(client, upload_body(booster, name="other", description=None))["version"] == 1
+    assert upload(client, model_body(booster, name="other", description=None))["version"] == 1
     listed = client.get("/api/models").get_json()
     assert [(m["name"], m["version"]) for m in listed] == [("other", 1), ("pump", 1), ("pump", 2)]
     assert all("model_base64" not in m and "model_data" not in m for m in listed)
@@ -102,7 +84,7 @@ def test_upload_returns_metadata_never_the_bytes_and_versions_by_name(client, bo
     ({"weights": [1, 2]}, "weights"),
 ])
 def test_invalid_upload_is_422_naming_the_field_and_stores_nothing(client, conn, booster, overrides, field):
-    response = client.post("/api/models", json=upload_body(booster, **overrides))
+    response = client.post("/api/models", json=model_body(booster, **overrides))
     assert response.status_code == 422, response.get_json()
     assert field in error_fields(response)
     assert field in response.get_json()["message"]
@@ -110,7 +92,7 @@ def test_invalid_upload_is_422_naming_the_field_and_stores_nothing(client, conn,
 
 
 def test_only_binary_logistic_models_are_accepted(client, conn):
-    body = upload_body(train("reg:squarederror"))
+    body = model_body(train_booster(objective="reg:squarederror"))
     response = client.post("/api/models", json=body)
     assert response.status_code == 422
     assert "binary:logistic" in error_fields(response)["model_base64"][0]
@@ -143,7 +125,7 @@ def predict(client, model_id, **body):
 
 
 def test_predict_uses_point_in_time_features_and_the_models_own_probability(client, booster):
-    model_id = upload(client, upload_body(booster))["id"]
+    model_id = upload(client, model_body(booster))["id"]
     store_metrics(client, HISTORY)
     response = predict(client, model_id, timestamp=T.isoformat())
     assert response.status_code == 200, response.get_json()
@@ -153,12 +135,12 @@ def test_predict_uses_point_in_time_features_and_the_models_own_probability(clie
     assert body["probability"] == pytest.approx(expected, abs=1e-6)
     assert 0.0 <= body["probability"] <= 1.0
     assert (body["model_id"], body["mint"], body["timestamp"]) == (model_id, MINT, "2024-05-01T12:00:00+00:00")
-    json_id = upload(client, upload_body(booster, fmt="json"))["id"]
+    json_id = upload(client, model_body(booster, fmt="json"))["id"]
     assert predict(client, json_id, timestamp=T.isoformat()).get_json()["probability"] == body["probability"]
 
 
 def test_predict_for_mint_is_the_engine_entry_point(client, conn, booster):
-    model_id = upload(client, upload_body(booster))["id"]
+    model_id = upload(client, model_body(booster))["id"]
     store_metrics(client, HISTORY)
     cache = BoosterCache()
     probability, features = predict_for_mint(conn, model_id, MINT, T, cache)
@@ -176,7 +158,7 @@ def test_predict_for_mint_is_the_engine_entry_point(client, conn, booster):
     (at(-7), "price_sol_pct_change_5m: no coin metrics at or before"),  # nothing 5 minutes before
 ])
 def test_missing_or_stale_data_is_422_with_the_reason(client, booster, when, message):
-    model_id = upload(client, upload_body(booster))["id"]
+    model_id = upload(client, model_body(booster))["id"]
     store_metrics(client, HISTORY)
     response = predict(client, model_id, timestamp=when.isoformat())
     assert response.status_code == 422
@@ -184,7 +166,7 @@ def test_missing_or_stale_data_is_422_with_the_reason(client, booster, when, mes
 
 
 def test_predict_defaults_to_now(client, booster):
-    model_id = upload(client, upload_body(booster))["id"]
+    model_id = upload(client, model_body(booster))["id"]
     now = datetime.now(UTC).replace(microsecond=0)
     store_metrics(client, [(now - timedelta(minutes=6), "1", "1"), (now - timedelta(minutes=1), "1.5", "2")])
     body = predict(client, model_id).get_json()
@@ -193,7 +175,7 @@ def test_predict_defaults_to_now(client, booster):
 
 
 def test_predict_errors(client, booster):
-    model_id = upload(client, upload_body(booster))["id"]
+    model_id = upload(client, model_body(booster))["id"]
     assert predict(client, model_id + 1).status_code == 404
     assert predict(client, model_id).status_code == 422  # no metrics at all for the mint
     bad_mint = predict(client, model_id, mint="not-a-mint")
@@ -202,12 +184,11 @@ def test_predict_errors(client, booster):
     assert naive.status_code == 422 and "timestamp" in error_fields(naive)
 
 
-def test_delete_is_refused_while_an_active_workflow_uses_the_model(client, conn, booster):
-    trigger = upload(client, upload_body(booster, name="trigger"))["id"]
-    condition = upload(client, upload_body(booster, name="condition"))["id"]
-    unused = upload(client, upload_body(booster, name="unused"))["id"]
-    client.post("/api/wallets", json={"alias": "w1"})
-    workflow = client.post("/api/buy/workflows", json=buy_body(trigger, condition_models=(condition,))).get_json()
+def test_delete_is_refused_while_an_active_workflow_uses_the_model(client, conn, wallet, booster):
+    trigger = upload(client, model_body(booster, name="trigger"))["id"]
+    condition = upload(client, model_body(booster, name="condition"))["id"]
+    unused = upload(client, model_body(booster, name="unused"))["id"]
+    workflow = client.post("/api/buy/workflows", json=buy_body(trigger, [(condition, "gte", 0.6)])).get_json()
     toggle = f"/api/buy/workflows/{workflow['id']}/toggle"
     assert client.patch(toggle, query_string={"active": "true"}).status_code == 200
     for model_id in (trigger, condition):

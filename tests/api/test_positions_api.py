@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
 from app.config import PriceSourceName
-from app.services.buy_engine import evaluate_prediction
-from tests.service.buy_fixtures import MINT, buy_workflow, deps, set_decimals, store_prediction
+from tests.factories import WALLET_ALIAS, WALLET_BALANCE, add_prices
 
 
 @pytest.fixture
@@ -20,23 +18,8 @@ def metrics_client(app, config, client):
     return client
 
 
-@pytest.fixture
-def position(metrics_client, conn, make_model):
-    metrics_client.post("/api/wallets", json={"alias": "w1", "virtual_sol_balance": "10"})
-    set_decimals(conn)
-    trigger = make_model()
-    buy_workflow(conn, trigger)
-    evaluate_prediction(conn, store_prediction(conn, trigger, 0.9), deps())
-    return conn.execute("SELECT * FROM positions").fetchone()
-
-
-def put_price(conn, price: str) -> None:
-    conn.execute("INSERT INTO coin_metrics (mint, ts, price_sol) VALUES (%s, %s, %s)",
-                 (MINT, datetime.now(UTC), Decimal(price)))
-
-
 def test_list_get_and_filters(metrics_client, position):
-    listed = metrics_client.get("/api/positions?wallet_alias=w1&status=OPEN").get_json()
+    listed = metrics_client.get(f"/api/positions?wallet_alias={WALLET_ALIAS}&status=OPEN").get_json()
     assert [p["id"] for p in listed] == [str(position["id"])]
     assert metrics_client.get("/api/positions?status=CLOSED").get_json() == []
     body = metrics_client.get(f"/api/positions/{position['id']}").get_json()
@@ -48,7 +31,7 @@ def test_list_get_and_filters(metrics_client, position):
 
 
 def test_manual_partial_then_full_sell(metrics_client, conn, position):
-    put_price(conn, "0.00012")
+    add_prices(conn, ["0.00012"])
     half = metrics_client.post(f"/api/positions/{position['id']}/sell", json={"pct": 50})
     assert half.status_code == 200, half.get_json()
     body = half.get_json()
@@ -56,12 +39,12 @@ def test_manual_partial_then_full_sell(metrics_client, conn, position):
         position["tokens_raw"]) // 2
     rest = metrics_client.post(f"/api/positions/{position['id']}/sell", json={}).get_json()
     assert rest["status"] == "CLOSED" and rest["close_reason"] == "manual"
-    trades = metrics_client.get("/api/trades?wallet_alias=w1").get_json()
+    trades = metrics_client.get(f"/api/trades?wallet_alias={WALLET_ALIAS}").get_json()
     assert [t["action"] for t in trades] == ["SELL", "SELL", "BUY"]
     realized = sum(Decimal(t["realized_pnl_sol"]) for t in trades if t["action"] == "SELL")
     assert realized == Decimal(rest["realized_pnl_sol"])
-    wallet = metrics_client.get("/api/wallets/w1").get_json()
-    assert Decimal(wallet["virtual_sol_balance"]) - Decimal("10") == realized
+    wallet = metrics_client.get(f"/api/wallets/{WALLET_ALIAS}").get_json()
+    assert Decimal(wallet["virtual_sol_balance"]) - WALLET_BALANCE == realized
     again = metrics_client.post(f"/api/positions/{position['id']}/sell", json={"pct": 10})
     assert again.status_code == 409 and "CLOSED" in again.get_json()["message"]
 

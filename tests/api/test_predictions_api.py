@@ -7,10 +7,8 @@ import uuid
 import pytest
 from rq import Queue
 
-from tests.api.helpers import count
-from tests.service.buy_fixtures import MINT
-
-NOW = "2026-11-21T10:00:00+00:00"
+from tests.assertions import count
+from tests.factories import MINT, prediction_body
 
 
 @pytest.fixture
@@ -18,16 +16,12 @@ def model(make_model):
     return make_model("trigger")
 
 
-def prediction(model, **overrides):
-    return {"mint": MINT, "model_id": model, "probability": 0.82, "timestamp": NOW, **overrides}
-
-
 def buy_queue(redis_conn) -> Queue:
     return Queue("buy", connection=redis_conn)
 
 
 def test_single_prediction_is_stored_and_one_job_enqueued(client, conn, redis_conn, model):
-    response = client.post("/api/predictions", json=prediction(model, id="alert-1", tag="pump"))
+    response = client.post("/api/predictions", json=prediction_body(model, id="alert-1", tag="pump"))
     assert response.status_code == 202
     body = response.get_json()
     assert body["client_id"] == "alert-1" and body["duplicate"] is False and body["status"] == "PENDING"
@@ -38,22 +32,22 @@ def test_single_prediction_is_stored_and_one_job_enqueued(client, conn, redis_co
 
 
 def test_same_client_id_twice_stores_and_enqueues_once(client, conn, redis_conn, model):
-    first = client.post("/api/predictions", json=prediction(model, id="alert-1")).get_json()
-    second = client.post("/api/predictions", json=prediction(model, id="alert-1")).get_json()
+    first = client.post("/api/predictions", json=prediction_body(model, id="alert-1")).get_json()
+    second = client.post("/api/predictions", json=prediction_body(model, id="alert-1")).get_json()
     assert second["duplicate"] is True and second["id"] == first["id"] and second["job_id"] == first["job_id"]
     assert count(conn, "predictions") == 1 and len(buy_queue(redis_conn)) == 1
 
 
 def test_reused_client_id_for_another_prediction_is_409(client, conn, model):
-    client.post("/api/predictions", json=prediction(model, id="alert-1"))
-    response = client.post("/api/predictions", json=prediction(model, id="alert-1", probability=0.5))
+    client.post("/api/predictions", json=prediction_body(model, id="alert-1"))
+    response = client.post("/api/predictions", json=prediction_body(model, id="alert-1", probability=0.5))
     assert response.status_code == 409 and "alert-1" in response.get_json()["message"]
     assert count(conn, "predictions") == 1
 
 
 def test_batch_is_one_job_for_the_new_predictions(client, conn, redis_conn, model):
-    client.post("/api/predictions", json=prediction(model, id="a"))
-    batch = [prediction(model, id="a"), prediction(model, id="b"), prediction(model)]
+    client.post("/api/predictions", json=prediction_body(model, id="a"))
+    batch = [prediction_body(model, id="a"), prediction_body(model, id="b"), prediction_body(model)]
     response = client.post("/api/predictions", json=batch)
     assert response.status_code == 202
     body = response.get_json()
@@ -77,7 +71,7 @@ def test_batch_is_one_job_for_the_new_predictions(client, conn, redis_conn, mode
 ])
 def test_malformed_prediction_is_422_and_nothing_stored_or_enqueued(client, conn, redis_conn, model, overrides,
                                                                       field):
-    body = prediction(model, **overrides)
+    body = prediction_body(model, **overrides)
     if overrides.get("timestamp", "") is None:
         del body["timestamp"]
     response = client.post("/api/predictions", json=body)
@@ -87,7 +81,7 @@ def test_malformed_prediction_is_422_and_nothing_stored_or_enqueued(client, conn
 
 
 def test_one_bad_item_refuses_the_whole_batch(client, conn, redis_conn, model):
-    response = client.post("/api/predictions", json=[prediction(model), prediction(model, model_id=999)])
+    response = client.post("/api/predictions", json=[prediction_body(model), prediction_body(model, model_id=999)])
     assert response.status_code == 422
     assert "model_id" in response.get_json()["errors"]["json"]["1"]
     assert count(conn, "predictions") == 0 and len(buy_queue(redis_conn)) == 0
@@ -99,7 +93,7 @@ def test_body_must_be_a_prediction_or_a_list(client, body, model):
 
 
 def test_get_shows_prediction_and_its_executions(client, conn, model):
-    created = client.post("/api/predictions", json=prediction(model, id="x")).get_json()
+    created = client.post("/api/predictions", json=prediction_body(model, id="x")).get_json()
     body = client.get(f"/api/predictions/{created['id']}").get_json()
     assert (body["id"], body["client_id"], body["mint"], body["status"], body["executions"]) == (
         created["id"], "x", MINT, "PENDING", [])

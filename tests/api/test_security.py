@@ -9,10 +9,10 @@ import pytest
 
 from app.core.states import KeyRole
 from app.services.api_keys import create_key, revoke_key
+from tests.factories import MINT, WALLET_ALIAS, wallet_body
 
-SAMPLE_ARGS = {"alias": "w1", "workflow_id": "00000000-0000-0000-0000-000000000001", "model_id": "1",
-               "position_id": "00000000-0000-0000-0000-000000000002",
-               "mint": "So11111111111111111111111111111111111111112",
+SAMPLE_ARGS = {"alias": WALLET_ALIAS, "workflow_id": "00000000-0000-0000-0000-000000000001", "model_id": "1",
+               "position_id": "00000000-0000-0000-0000-000000000002", "mint": MINT,
                "prediction_id": "00000000-0000-0000-0000-000000000003"}
 
 
@@ -97,5 +97,5 @@ def test_reads_and_writes_have_their_own_limit_and_429_says_when_to_retry(limite
     assert int(refused.headers["Retry-After"]) >= 1
     body = refused.get_json()
     assert body["code"] == 429 and "retry after" in body["message"] and "3 per 1 minute" in body["message"]
-    created = [limited_client.post("/api/wallets", json={"alias": f"r{i}"}).status_code for i in range(3)]
+    created = [limited_client.post("/api/wallets", json=wallet_body(f"r{i}")).status_code for i in range(3)]
     assert created == [201, 201, 429]

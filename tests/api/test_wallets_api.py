@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from tests.api.helpers import count, error_fields
+from tests.assertions import count, error_fields
+from tests.factories import REAL_PUBLIC_KEY, WALLET_ALIAS, add_position, wallet_body
 
-PUBKEY = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin"
+URL = f"/api/wallets/{WALLET_ALIAS}"
 
 
 def test_create_test_wallet_defaults_to_configured_paper_balance(client):
-    response = client.post("/api/wallets", json={"alias": "w1"})
+    response = client.post("/api/wallets", json=wallet_body())
     assert response.status_code == 201
     body = response.get_json()
     assert body["type"] == "TEST"
@@ -21,22 +22,22 @@ def test_create_test_wallet_defaults_to_configured_paper_balance(client):
 
 
 def test_balance_is_exact_to_the_lamport(client):
-    response = client.post("/api/wallets", json={"alias": "w1", "virtual_sol_balance": "1.123456789"})
+    response = client.post("/api/wallets", json=wallet_body(virtual_sol_balance="1.123456789"))
     assert response.get_json()["virtual_sol_balance"] == "1.123456789"
 
 
 @pytest.mark.parametrize("body, field", [
     ({}, "alias"),
-    ({"alias": "has space"}, "alias"),
-    ({"alias": "x" * 65}, "alias"),
-    ({"alias": "w1", "type": "DEMO"}, "type"),
-    ({"alias": "w1", "virtual_sol_balance": -1}, "virtual_sol_balance"),
-    ({"alias": "w1", "virtual_sol_balance": "0.0000000001"}, "virtual_sol_balance"),
-    ({"alias": "w1", "virtual_sol_balance": "lots"}, "virtual_sol_balance"),
-    ({"alias": "w1", "public_key": "not-base58!"}, "public_key"),
-    ({"alias": "w1", "color": "red"}, "color"),
-    ({"alias": "w1", "type": "REAL"}, "public_key"),
-    ({"alias": "w1", "type": "REAL", "public_key": PUBKEY, "secret_key": "5" * 64}, "secret_key"),
+    (wallet_body("has space"), "alias"),
+    (wallet_body("x" * 65), "alias"),
+    (wallet_body(type="DEMO"), "type"),
+    (wallet_body(virtual_sol_balance=-1), "virtual_sol_balance"),
+    (wallet_body(virtual_sol_balance="0.0000000001"), "virtual_sol_balance"),
+    (wallet_body(virtual_sol_balance="lots"), "virtual_sol_balance"),
+    (wallet_body(public_key="not-base58!"), "public_key"),
+    (wallet_body(color="red"), "color"),
+    (wallet_body(type="REAL"), "public_key"),
+    (wallet_body(type="REAL", public_key=REAL_PUBLIC_KEY, secret_key="5" * 64), "secret_key"),
 ])
 def test_invalid_wallet_is_422_naming_the_field_and_writes_nothing(client, conn, body, field):
     response = client.post("/api/wallets", json=body)
@@ -47,10 +48,10 @@ def test_invalid_wallet_is_422_naming_the_field_and_writes_nothing(client, conn,
 
 
 def test_duplicate_alias_is_409(client, conn):
-    client.post("/api/wallets", json={"alias": "w1"})
-    response = client.post("/api/wallets", json={"alias": "w1"})
+    client.post("/api/wallets", json=wallet_body())
+    response = client.post("/api/wallets", json=wallet_body())
     assert response.status_code == 409
-    assert "w1" in response.get_json()["message"]
+    assert WALLET_ALIAS in response.get_json()["message"]
     assert count(conn, "wallets") == 1
 
 
@@ -60,8 +61,8 @@ def test_real_wallet_stores_signing_key_encrypted(client, conn, config, monkeypa
     key = Fernet.generate_key().decode()
     client.application.extensions["trading_config"] = replace(config, wallet_encryption_key=key)
     secret = "4" * 88
-    response = client.post("/api/wallets", json={"alias": "r1", "type": "REAL", "public_key": PUBKEY,
-                                                 "secret_key": secret})
+    response = client.post("/api/wallets", json=wallet_body("r1", type="REAL", public_key=REAL_PUBLIC_KEY,
+                                                            secret_key=secret))
     assert response.status_code == 201
     body = response.get_json()
     assert body["has_secret_key"] is True and "secret_key" not in body
@@ -73,7 +74,7 @@ def test_real_wallet_stores_signing_key_encrypted(client, conn, config, monkeypa
 
 def test_list_and_get_by_alias(client):
     for alias in ("b", "a"):
-        client.post("/api/wallets", json={"alias": alias})
+        client.post("/api/wallets", json=wallet_body(alias))
     assert [w["alias"] for w in client.get("/api/wallets").get_json()] == ["a", "b"]
     assert client.get("/api/wallets/a").get_json()["alias"] == "a"
     missing = client.get("/api/wallets/nope")
@@ -82,8 +83,8 @@ def test_list_and_get_by_alias(client):
 
 
 def test_patch_tops_up_and_toggles_trading(client):
-    client.post("/api/wallets", json={"alias": "w1", "virtual_sol_balance": "1"})
-    response = client.patch("/api/wallets/w1", json={"top_up_sol": "0.000000001", "trading_enabled": False})
+    client.post("/api/wallets", json=wallet_body(virtual_sol_balance="1"))
+    response = client.patch(URL, json={"top_up_sol": "0.000000001", "trading_enabled": False})
     assert response.status_code == 200
     assert response.get_json()["virtual_sol_balance"] == "1.000000001"
     assert response.get_json()["trading_enabled"] is False
@@ -97,9 +98,9 @@ def test_patch_tops_up_and_toggles_trading(client):
     ({"trading_enabled": "maybe"}, 422),
 ])
 def test_invalid_patch_changes_nothing(client, body, status):
-    client.post("/api/wallets", json={"alias": "w1", "virtual_sol_balance": "1"})
-    assert client.patch("/api/wallets/w1", json=body).status_code == status
-    assert client.get("/api/wallets/w1").get_json()["virtual_sol_balance"] == "1.000000000"
+    client.post("/api/wallets", json=wallet_body(virtual_sol_balance="1"))
+    assert client.patch(URL, json=body).status_code == status
+    assert client.get(URL).get_json()["virtual_sol_balance"] == "1.000000000"
 
 
 def test_patch_unknown_wallet_is_404(client):
@@ -107,15 +108,12 @@ def test_patch_unknown_wallet_is_404(client):
 
 
 def test_delete_refuses_while_positions_are_open(client, conn):
-    wallet_id = client.post("/api/wallets", json={"alias": "w1"}).get_json()["id"]
-    position_id = conn.execute(
-        """INSERT INTO positions (wallet_id, mint, token_decimals, initial_tokens_raw, tokens_raw, sol_spent,
-               entry_price_sol) VALUES (%s, 'So11111111111111111111111111111111111111112', 6, 1000, 1000, 0.1, 0.0001)
-           RETURNING id""", (wallet_id,)).fetchone()["id"]
-    response = client.delete("/api/wallets/w1")
+    wallet_id = client.post("/api/wallets", json=wallet_body()).get_json()["id"]
+    position_id = add_position(conn, wallet_id)
+    response = client.delete(URL)
     assert response.status_code == 409
     assert "open position" in response.get_json()["message"]
     conn.execute("UPDATE positions SET status = 'CLOSED', closed_at = now() WHERE id = %s", (position_id,))
-    assert client.delete("/api/wallets/w1").status_code == 200
-    assert client.get("/api/wallets/w1").status_code == 404
-    assert client.delete("/api/wallets/w1").status_code == 404
+    assert client.delete(URL).status_code == 200
+    assert client.get(URL).status_code == 404
+    assert client.delete(URL).status_code == 404

@@ -6,18 +6,14 @@ import uuid
 
 import pytest
 
-from tests.api.helpers import buy_body, count, error_fields, sell_body
+from tests.assertions import count, error_fields
+from tests.factories import WALLET_ALIAS, add_execution, buy_body, sell_body, wallet_body
 
 
 @pytest.fixture
 def models(make_model):
     """Two models: trigger and condition."""
     return make_model("trigger"), make_model("condition")
-
-
-@pytest.fixture
-def wallet(client):
-    return client.post("/api/wallets", json={"alias": "w1"}).get_json()
 
 
 def create(client, body, status=201):
@@ -27,12 +23,12 @@ def create(client, body, status=201):
 
 
 def test_create_buy_returns_seed_response_fields(client, wallet, models):
-    body = create(client, buy_body(*models[:1], condition_models=models[1:]))
+    body = create(client, buy_body(models[0], [(models[1], "gte", 0.6)]))
     expected_fields = {"id", "wallet_id", "wallet_alias", "name", "type", "is_active", "chain", "buy_amount_mode",
                        "buy_amount_value", "sell_amount_pct", "cooldown_seconds", "max_open_positions",
                        "created_at", "updated_at"}
     assert expected_fields <= set(body)
-    assert body["wallet_id"] == wallet["id"] and body["wallet_alias"] == "w1"
+    assert body["wallet_id"] == str(wallet["id"]) and body["wallet_alias"] == WALLET_ALIAS
     assert body["is_active"] is False
     assert (body["cooldown_seconds"], body["max_open_positions"], body["sell_amount_pct"]) == (60, 5, 100.0)
     assert body["buy_amount_value"] == 0.05
@@ -55,7 +51,7 @@ def test_unknown_wallet_is_404_and_nothing_written(client, conn, models):
 
 
 def test_unknown_model_is_404_naming_the_model(client, conn, wallet, models):
-    response = client.post("/api/buy/workflows", json=buy_body(models[0], condition_models=(999,)))
+    response = client.post("/api/buy/workflows", json=buy_body(models[0], [(999, "gte", 0.6)]))
     assert response.status_code == 404
     assert "999" in response.get_json()["message"]
     assert count(conn, "trading_workflows") == 0
@@ -91,12 +87,12 @@ def test_nested_chain_error_names_the_exact_path(client, wallet):
 
 
 def test_list_filters_by_wallet_and_type(client, wallet, models):
-    client.post("/api/wallets", json={"alias": "w2"})
+    client.post("/api/wallets", json=wallet_body("w2"))
     create(client, buy_body(models[0]))
     create(client, sell_body())
     create(client, sell_body(wallet_alias="w2"))
     assert len(client.get("/api/buy/workflows").get_json()) == 3
-    assert len(client.get("/api/buy/workflows?wallet_alias=w1").get_json()) == 2
+    assert len(client.get(f"/api/buy/workflows?wallet_alias={WALLET_ALIAS}").get_json()) == 2
     assert [w["type"] for w in client.get("/api/buy/workflows?type=SELL&wallet_alias=w2").get_json()] == ["SELL"]
     assert len(client.get("/api/buy/workflows?type=buy").get_json()) == 1
     assert client.get("/api/buy/workflows?type=HOLD").status_code == 422
@@ -200,8 +196,7 @@ def test_clone_of_active_sell_does_not_clash(client, wallet):
 
 def test_delete_removes_workflow_and_its_log(client, conn, wallet, models):
     created = create(client, buy_body(models[0]))
-    conn.execute("INSERT INTO workflow_executions (workflow_id, mint, result) VALUES (%s, 'm', 'REJECTED')",
-                 (created["id"],))
+    add_execution(conn, created["id"], "REJECTED")
     assert client.delete(f"/api/buy/workflows/{created['id']}").status_code == 200
     assert count(conn, "workflow_executions") == 0
     assert client.delete(f"/api/buy/workflows/{created['id']}").status_code == 404

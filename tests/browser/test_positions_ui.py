@@ -10,12 +10,12 @@ import pytest
 from playwright.sync_api import expect
 
 from app.config import PriceSourceName
+from tests.factories import MINT, OTHER_MINT, WSOL_MINT, add_mint, add_position, add_prices, wallet_body
 
 pytestmark = pytest.mark.browser
 
-PRICED = "7GCihgDB8fe6KNjn2MYtkzZcRjQy3t9GHdC8uHYmW2hr"
-UNPRICED = "EKpQGSJtjMFqKZ9KQanSqYXRcF8fBopzLHYxdM65zcjm"
-CLOSED = "So11111111111111111111111111111111111111112"
+PRICED, UNPRICED, CLOSED = MINT, OTHER_MINT, WSOL_MINT
+TOKENS = 405284552  # 405.284552 tokens bought for 0.05 SOL: 0.0001233 SOL per token
 
 
 @pytest.fixture
@@ -26,40 +26,26 @@ def app(app, config):
 
 
 def insert_position(conn, wallet_id, mint, *, opened_minutes_ago: int, entry: str, peak: str, last: str,
-                    status: str = "OPEN", **closed) -> str:
-    opened = datetime.now(UTC) - timedelta(minutes=opened_minutes_ago)
-    conn.execute("INSERT INTO mints (mint, decimals) VALUES (%s, 6) ON CONFLICT DO NOTHING", (mint,))
-    return conn.execute(
-        """INSERT INTO positions (wallet_id, mint, status, token_decimals, initial_tokens_raw, tokens_raw, sol_spent,
-               sol_received, entry_price_sol, peak_price_sol, last_price_sol, realized_pnl_sol, fired_rules,
-               close_reason, opened_at, closed_at, last_checked_at)
-           VALUES (%(wallet)s, %(mint)s, %(status)s, 6, 405284552, %(tokens)s, 0.05, %(received)s, %(entry)s,
-               %(peak)s, %(last)s, %(realized)s, %(fired)s, %(reason)s, %(opened)s, %(closed_at)s, now())
-           RETURNING id""",
-        {"wallet": wallet_id, "mint": mint, "status": status, "tokens": closed.get("tokens", 405284552),
-         "received": closed.get("received", 0), "entry": entry, "peak": peak, "last": last,
-         "realized": closed.get("realized", 0), "fired": closed.get("fired", "[]"), "reason": closed.get("reason"),
-         "opened": opened, "closed_at": datetime.now(UTC) if status == "CLOSED" else None}).fetchone()["id"]
-
-
-def add_prices(conn, mint: str, prices: list[str]) -> None:
-    now = datetime.now(UTC)
-    for i, price in enumerate(prices):
-        conn.execute("INSERT INTO coin_metrics (mint, ts, price_sol) VALUES (%s, %s, %s)",
-                     (mint, now - timedelta(seconds=30 * (len(prices) - 1 - i)), Decimal(price)))
+                    **columns) -> str:
+    """A position of TOKENS bought for 0.05 SOL `opened_minutes_ago` minutes ago and checked just now."""
+    add_mint(conn, mint)
+    bought = {"initial_tokens_raw": TOKENS, "tokens_raw": TOKENS, "sol_spent": Decimal("0.05"),
+              "entry_price_sol": entry, "peak_price_sol": peak, "last_price_sol": last,
+              "opened_at": datetime.now(UTC) - timedelta(minutes=opened_minutes_ago),
+              "last_checked_at": datetime.now(UTC)}
+    return add_position(conn, wallet_id, mint, **{**bought, **columns})
 
 
 def test_positions_page_shows_pnl_closing_rule_and_sells(page, conn, client, screenshot):
-    wallet_id = client.post("/api/wallets", json={"alias": "paper", "virtual_sol_balance": "5"}).get_json()["id"]
-    # 405.284552 tokens bought for 0.05 SOL: 0.0001233 SOL per token
+    wallet_id = client.post("/api/wallets", json=wallet_body("paper", virtual_sol_balance="5")).get_json()["id"]
     insert_position(conn, wallet_id, PRICED, opened_minutes_ago=6, entry="0.0001233", peak="0.000131",
                     last="0.000128")
     insert_position(conn, wallet_id, UNPRICED, opened_minutes_ago=2, entry="0.0001233", peak="0.000125",
                     last="0.000118")
     insert_position(conn, wallet_id, CLOSED, opened_minutes_ago=45, entry="0.0001233", peak="0.000155",
-                    last="0.000148", status="CLOSED", tokens=0, received="0.0598", realized="0.0098",
-                    fired='["take_profit:20:-"]', reason="take_profit")
-    add_prices(conn, PRICED, ["0.0001233", "0.000126", "0.000131", "0.000129", "0.000127", "0.000128"])
+                    last="0.000148", status="CLOSED", tokens_raw=0, sol_received="0.0598", realized_pnl_sol="0.0098",
+                    fired_rules='["take_profit:20:-"]', close_reason="take_profit", closed_at=datetime.now(UTC))
+    add_prices(conn, ["0.0001233", "0.000126", "0.000131", "0.000129", "0.000127", "0.000128"], PRICED)
 
     page.goto("/positions")
     expect(page.locator("body[data-loaded=true]")).to_be_attached()

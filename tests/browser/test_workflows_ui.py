@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.factories import add_execution, buy_body, sell_body, wallet_body
+
 pytestmark = pytest.mark.browser
 
-MINT = "7GCihgDB8fe6KNjn2MYtkzZcRjQy3t9GHdC8uHYmW2hr"
+ALERT = {"prediction_id": "alert-42", "probability": 0.91}  # the trigger data of the logged executions
 
 
 def card(page: Page, name: str):
@@ -21,14 +21,6 @@ def card(page: Page, name: str):
 def open_page(page: Page, path: str = "/") -> None:
     page.goto(path)
     expect(page.locator("body[data-loaded=true]")).to_be_attached()
-
-
-def add_execution(conn, workflow_id: str, result: str, steps: list[dict], error: str | None = None) -> None:
-    conn.execute(
-        """INSERT INTO workflow_executions (workflow_id, mint, trigger_data, steps_log, result, error_message)
-           VALUES (%s, %s, %s, %s, %s, %s)""",
-        (workflow_id, MINT, json.dumps({"prediction_id": "alert-42", "probability": 0.91}), json.dumps(steps),
-         result, error))
 
 
 def test_build_edit_toggle_clone_and_delete_a_buy_workflow(page, conn, client, make_model, screenshot):
@@ -124,26 +116,22 @@ def test_build_edit_toggle_clone_and_delete_a_buy_workflow(page, conn, client, m
 
     # executions: the log shows the latest ones; details expand to the steps
     workflow_id = bot.get_attribute("data-id")
-    add_execution(conn, workflow_id, "REJECTED", [
+    add_execution(conn, workflow_id, "REJECTED", trigger_data=ALERT, steps=[
         {"step": "trigger", "probability": 0.81, "min_probability": 0.75, "result": "passed"},
         {"step": "condition_1", "model_id": confirm, "probability": 0.41, "operator": "gte", "threshold": 0.6,
          "result": "failed"}])
-    add_execution(conn, workflow_id, "EXECUTED", [
+    add_execution(conn, workflow_id, "EXECUTED", trigger_data=ALERT, steps=[
         {"step": "trigger", "probability": 0.91, "min_probability": 0.75, "result": "passed"},
         {"step": "max_positions_check", "open": 0, "max": 5, "result": "passed"},
         {"step": "condition_1", "model_id": confirm, "probability": 0.83, "operator": "gte", "threshold": 0.6,
          "result": "passed"},
         {"step": "amount_check", "amount_sol": "0.5", "balance_sol": "5.000000000", "result": "passed"},
         {"step": "execute_buy", "tokens_raw": "405284552", "entry_price_sol": "0.000123", "result": "executed"}])
-    client.post("/api/buy/workflows", json={
-        "wallet_alias": "paper", "name": "Exit rules", "type": "SELL", "is_active": True,
-        "chain": {"rules": [{"type": "stop_loss", "percent": -5}, {"type": "take_profit", "percent": 20}]}})
-    client.post("/api/buy/workflows", json={
-        "wallet_alias": "paper", "name": "Dip buyer", "type": "BUY",
-        "chain": {"trigger": {"type": "prediction_alert", "model_id": confirm, "min_probability": 0.8},
-                  "conditions": [{"type": "on_demand_prediction", "model_id": trigger, "operator": "lt",
-                                  "threshold": 0.3}]},
-        "buy_amount_mode": "fixed", "buy_amount_value": "0.02", "cooldown_seconds": 300})
+    client.post("/api/buy/workflows", json=sell_body(wallet_alias="paper", name="Exit rules", is_active=True, chain={
+        "rules": [{"type": "stop_loss", "percent": -5}, {"type": "take_profit", "percent": 20}]}))
+    client.post("/api/buy/workflows", json=buy_body(
+        confirm, [(trigger, "lt", 0.3)], min_probability=0.8, wallet_alias="paper", name="Dip buyer",
+        buy_amount_value="0.02", cooldown_seconds=300))
     page.click("#refresh-executions")
     expect(card(page, "Dip buyer").locator(".summary")).to_have_text(
         f"Model #{confirm} ≥ 80% → Model #{trigger} < 30% → Buy 0.02 SOL")
@@ -166,7 +154,7 @@ def test_build_edit_toggle_clone_and_delete_a_buy_workflow(page, conn, client, m
 
 
 def test_sell_workflow_with_a_ladder_validation_conflict_and_edit(page, client, screenshot):
-    client.post("/api/wallets", json={"alias": "paper", "virtual_sol_balance": "5"})
+    client.post("/api/wallets", json=wallet_body("paper", virtual_sol_balance="5"))
     open_page(page, "/#sell")
     expect(page.locator("#tab-SELL")).to_have_attribute("aria-selected", "true")
     page.click("#new-workflow")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -11,15 +10,17 @@ import psycopg
 import requests
 from psycopg.rows import dict_row
 
-from app.core.solana import b58encode
-from tests.model_factory import upload_body
-
-FEATURES = ["price_sol", "price_sol_pct_change_5m", "volume_sol_sum_5m"]
-
-
-def mint_for(name: str) -> str:
-    """A valid, stable base58 mint address for a test name."""
-    return b58encode(hashlib.sha256(name.encode()).digest())
+from tests.factories import MODEL_FEATURES as FEATURES  # noqa: F401  (bench/ imports it from here)
+from tests.factories import (
+    buy_body,
+    metric_point,
+    mint_for,  # noqa: F401  (bench/ imports it from here)
+    model_body,
+    prediction_body,
+    sell_body,
+    train_booster,
+    wallet_body,
+)
 
 
 def api(stack, method: str, path: str, **kwargs):
@@ -49,34 +50,31 @@ def wait_for(predicate, timeout: float, what: str, stack=None, poll: float = 0.1
 
 def metrics_points(price: Decimal, now: datetime) -> list[dict]:
     """Eleven one-minute coin metric points ending at `now`."""
-    return [{"ts": (now - timedelta(minutes=m)).isoformat(), "price_sol": str(price * (1 + Decimal(m) / 100)),
-             "volume_sol": "12.5"} for m in range(10, -1, -1)]
+    return [metric_point(now - timedelta(minutes=m), str(price * (1 + Decimal(m) / 100)), volume_sol="12.5")
+            for m in range(10, -1, -1)]
 
 
 def buy_setup(stack, alias: str, mint: str, price: Decimal, amount: str = "0.05",
               balance: str = "2") -> int:
     """Wallet, two uploaded models, metrics and an active BUY workflow whose condition passes; returns trigger id."""
     now = datetime.now(UTC)
-    api(stack, "POST", "/api/wallets", json={"alias": alias, "virtual_sol_balance": balance})
-    trigger = api(stack, "POST", "/api/models", json=upload_body(f"trigger-{alias}", FEATURES, seed=1))["id"]
-    condition = api(stack, "POST", "/api/models", json=upload_body(f"cond-{alias}", FEATURES, seed=2))["id"]
+    api(stack, "POST", "/api/wallets", json=wallet_body(alias, virtual_sol_balance=balance))
+    trigger = api(stack, "POST", "/api/models", json=model_body(train_booster(seed=1), f"trigger-{alias}"))["id"]
+    condition = api(stack, "POST", "/api/models", json=model_body(train_booster(seed=2), f"cond-{alias}"))["id"]
     api(stack, "POST", f"/api/coins/{mint}/metrics", json={"decimals": 6, "metrics": metrics_points(price, now)})
     probability = api(stack, "POST", f"/api/models/{condition}/predict",
                       json={"mint": mint, "timestamp": now.isoformat()})["probability"]
-    workflow = api(stack, "POST", "/api/buy/workflows", json={
-        "wallet_alias": alias, "name": f"buy-{alias}", "type": "BUY", "buy_amount_mode": "fixed",
-        "buy_amount_value": float(amount), "cooldown_seconds": 0,
-        "chain": {"trigger": {"type": "prediction_alert", "model_id": trigger, "min_probability": 0.7},
-                  "conditions": [{"type": "on_demand_prediction", "model_id": condition, "operator": "gte",
-                                  "threshold": max(0.0, round(probability - 0.01, 6))}]}})
+    threshold = max(0.0, round(probability - 0.01, 6))
+    workflow = api(stack, "POST", "/api/buy/workflows", json=buy_body(
+        trigger, [(condition, "gte", threshold)], wallet_alias=alias, name=f"buy-{alias}",
+        buy_amount_value=float(amount), cooldown_seconds=0))
     api(stack, "PATCH", f"/api/buy/workflows/{workflow['id']}/toggle?active=true")
     return trigger
 
 
 def post_prediction(stack, trigger: int, mint: str, probability: float = 0.9, client_id: str | None = None) -> dict:
     """POST one prediction timestamped now."""
-    body = {"mint": mint, "model_id": trigger, "probability": probability,
-            "timestamp": datetime.now(UTC).isoformat()}
+    body = prediction_body(trigger, mint, probability=probability, timestamp=datetime.now(UTC).isoformat())
     if client_id:
         body["id"] = client_id
     return api(stack, "POST", "/api/predictions", json=body)
@@ -94,8 +92,8 @@ def open_position(stack, alias: str, mint: str, price: Decimal, sell_rules: list
     """The whole BUY flow (plus an active SELL workflow when rules are given); returns the opened position."""
     trigger = buy_setup(stack, alias, mint, price)
     if sell_rules is not None:
-        sell = api(stack, "POST", "/api/buy/workflows", json={
-            "wallet_alias": alias, "name": f"sell-{alias}", "type": "SELL", "chain": {"rules": sell_rules}})
+        sell = api(stack, "POST", "/api/buy/workflows", json=sell_body(
+            wallet_alias=alias, name=f"sell-{alias}", chain={"rules": sell_rules}))
         api(stack, "PATCH", f"/api/buy/workflows/{sell['id']}/toggle?active=true")
     evaluated = wait_evaluated(stack, post_prediction(stack, trigger, mint)["id"])
     [execution] = evaluated["executions"]

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
 from tests.e2e.flows import api, buy_setup, db, open_position, wait_evaluated
 from tests.e2e.stack import Stack
+from tests.factories import MINT, prediction_body
 from tests.fakes.jupiter_server import FakeJupiter, tokens_out
 
 pytestmark = pytest.mark.e2e
 
-MINT = "7GCihgDB8fe6KNjn2MYtkzZcRjQy3t9GHdC8uHYmW2hr"
 PRICE = Decimal("0.000123")
 
 
@@ -49,9 +50,7 @@ def test_posted_prediction_opens_the_expected_position(stack, jupiter):
 
 def test_fifty_identical_predictions_two_workers_one_position(stack):
     trigger = buy_setup(stack, "e2e-race", MINT, PRICE)
-    from datetime import UTC, datetime
-
-    body = {"mint": MINT, "model_id": trigger, "probability": 0.95, "timestamp": datetime.now(UTC).isoformat()}
+    body = prediction_body(trigger, probability=0.95, timestamp=datetime.now(UTC).isoformat())
     barrier = threading.Barrier(50)
     accepted: list[str] = []
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.flows import FEATURES, api, db, metrics_points, mint_for, post_prediction, wait_for
+from tests.e2e.flows import api, db, metrics_points, post_prediction, wait_for
 from tests.e2e.stack import Stack
+from tests.factories import buy_body, mint_for, model_body, train_booster, wallet_body
 from tests.fakes.jupiter_server import FakeJupiter
-from tests.model_factory import upload_body
 
 pytestmark = pytest.mark.e2e
 
@@ -56,16 +56,15 @@ def set_up(stack: Stack, jupiter: FakeJupiter, mints: list[str]) -> int:
     """A paper wallet, one trigger model and a trigger-only BUY workflow; metrics and prices for each mint."""
     from datetime import UTC, datetime
 
-    api(stack, "POST", "/api/wallets", json={"alias": "recover", "virtual_sol_balance": "10"})
-    trigger = api(stack, "POST", "/api/models", json=upload_body("recover-trigger", FEATURES, seed=1))["id"]
+    api(stack, "POST", "/api/wallets", json=wallet_body("recover", virtual_sol_balance="10"))
+    trigger = api(stack, "POST", "/api/models", json=model_body(train_booster(seed=1), "recover-trigger"))["id"]
     for mint in mints:
         jupiter.set_price(mint, PRICE, 6)
         api(stack, "POST", f"/api/coins/{mint}/metrics",
             json={"decimals": 6, "metrics": metrics_points(PRICE, datetime.now(UTC))})
-    workflow = api(stack, "POST", "/api/buy/workflows", json={
-        "wallet_alias": "recover", "name": "recover", "type": "BUY", "buy_amount_mode": "fixed",
-        "buy_amount_value": 0.1, "cooldown_seconds": 0, "max_open_positions": 100,
-        "chain": {"trigger": {"type": "prediction_alert", "model_id": trigger, "min_probability": 0.5}}})
+    workflow = api(stack, "POST", "/api/buy/workflows", json=buy_body(
+        trigger, min_probability=0.5, wallet_alias="recover", name="recover", buy_amount_value=0.1,
+        cooldown_seconds=0, max_open_positions=100))
     api(stack, "PATCH", f"/api/buy/workflows/{workflow['id']}/toggle?active=true")
     return trigger
 

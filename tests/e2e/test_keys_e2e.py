@@ -11,6 +11,7 @@ import requests
 
 from app.config import PROJECT_ROOT
 from tests.e2e.stack import Stack
+from tests.factories import wallet_body
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +42,7 @@ def test_cli_keys_and_revocation_seen_by_every_web_worker(tmp_path):
         listing = cli(stack, "api-keys", "list")
         assert "ops" in listing and "read-only" in listing and key not in listing
         assert statuses(stack, key) == {200}
-        assert requests.post(stack.base_url + "/api/wallets", json={"alias": "v"}, timeout=5,
+        assert requests.post(stack.base_url + "/api/wallets", json=wallet_body("v"), timeout=5,
                              headers={"Authorization": f"Bearer {viewer}"}).status_code == 403
         cli(stack, "api-keys", "revoke", "ops")
         assert statuses(stack, key) == {401}

@@ -9,6 +9,7 @@ import redis
 import requests
 
 from tests.e2e.stack import Stack, processes_using
+from tests.factories import wallet_body
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +19,7 @@ def test_embedded_stack_answers_readyz_and_stops_cleanly(tmp_path):
     stack = Stack({"DATA_DIR": str(data_dir)}, tmp_path / "stack.log")
     try:
         assert stack.wait_ready() == {"status": "ok", "postgres": "ok", "redis": "ok"}
-        wallet = requests.post(stack.base_url + "/api/wallets", json={"alias": "e2e"}, timeout=5,
+        wallet = requests.post(stack.base_url + "/api/wallets", json=wallet_body("e2e"), timeout=5,
                                headers=stack.headers)
         assert wallet.status_code == 201, wallet.text
         workers = redis.Redis(unix_socket_path=str(data_dir / "redis" / "redis.sock")).smembers("rq:workers")
@@ -44,7 +45,7 @@ def test_restart_keeps_the_data(tmp_path):
     first = Stack({"DATA_DIR": str(data_dir)}, tmp_path / "first.log")
     try:
         first.wait_ready()
-        requests.post(first.base_url + "/api/wallets", json={"alias": "kept"}, timeout=5,
+        requests.post(first.base_url + "/api/wallets", json=wallet_body("kept"), timeout=5,
                       headers=first.headers).raise_for_status()
     finally:
         first.stop()

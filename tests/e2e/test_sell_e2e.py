@@ -9,8 +9,9 @@ import pytest
 import redis
 from rq import Queue
 
-from tests.e2e.flows import api, db, mint_for, open_position, wait_for
+from tests.e2e.flows import api, db, open_position, wait_for
 from tests.e2e.stack import Stack
+from tests.factories import mint_for
 from tests.fakes.jupiter_server import FakeJupiter, lamports_out
 
 pytestmark = pytest.mark.e2e

@@ -7,22 +7,25 @@ from decimal import Decimal
 import pytest
 
 from app.demo.headless import format_summary, run_demo
-from tests.conftest import TABLES
 
 
 @pytest.fixture
-def fresh(conn):
+def fresh(conn, empty_tables):
     yield conn
-    conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
+    empty_tables(conn)
 
 
-def run_once(conn, config, seed=7, minutes=20):
-    conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
-    return run_demo(conn, config, minutes, seed)
+@pytest.fixture
+def run_once(fresh, config, empty_tables):
+    """Run the demo on empty tables; returns its summary."""
+    def _run(seed=7, minutes=20):
+        empty_tables(fresh)
+        return run_demo(fresh, config, minutes, seed)
+    return _run
 
 
-def test_accounting_adds_up(fresh, config):
-    summary = run_once(fresh, config)
+def test_accounting_adds_up(fresh, run_once):
+    summary = run_once()
     assert summary["buys"] > 0 and sum(summary["sells_by_rule"].values()) >= summary["buys"]
     trade_pnl = fresh.execute("SELECT coalesce(sum(realized_pnl_sol), 0) AS s FROM trade_logs "
                               "WHERE action = 'SELL'").fetchone()["s"]
@@ -40,10 +43,10 @@ def test_accounting_adds_up(fresh, config):
     assert summary["balance_end_sol"] == Decimal("10") - spent + received
 
 
-def test_same_seed_same_table_and_another_seed_differs(fresh, config):
-    first = format_summary(run_once(fresh, config, seed=11, minutes=10))
-    second = format_summary(run_once(fresh, config, seed=11, minutes=10))
-    other = format_summary(run_once(fresh, config, seed=12, minutes=10))
+def test_same_seed_same_table_and_another_seed_differs(run_once):
+    first = format_summary(run_once(seed=11, minutes=10))
+    second = format_summary(run_once(seed=11, minutes=10))
+    other = format_summary(run_once(seed=12, minutes=10))
     assert first == second
     assert other != first
     assert "| predictions" in first and "win rate" in first

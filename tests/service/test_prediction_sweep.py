@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from rq.job import JobStatus
 
 from app.queues import BUY_QUEUE, queue
 from app.queues.dispatch import RqDispatcher
-from app.services import wallets as wallet_service
 from app.services.buy_engine import evaluate_prediction
 from app.services.maintenance import sweep_predictions
-from tests.service.buy_fixtures import buy_workflow, deps, set_decimals, store_prediction
+from tests.assertions import count
+from tests.factories import OTHER_MINT, add_mint, buy_deps, buy_workflow, store_prediction
 
 LEASE, MAX_AGE = 20, 120
 
 
 @pytest.fixture
-def trigger(conn, config, make_model):
-    wallet_service.create_wallet(conn, {"alias": "w1", "type": "TEST", "virtual_sol_balance": Decimal("10")}, config)
-    set_decimals(conn)
+def trigger(conn, wallet, make_model):
+    add_mint(conn)
     model = make_model("trigger")
     buy_workflow(conn, model, cooldown_seconds=0)
     return model
@@ -48,16 +45,16 @@ def test_a_prediction_whose_worker_died_is_requeued_and_buys_once(conn, redis_co
     assert counts == {"expired_predictions": 0, "requeued_predictions": 1}
     new_job = status(conn, prediction_id)["job_id"]
     assert new_job != job_id and dispatcher.job_waiting(new_job)
-    assert [o["result"] for o in evaluate_prediction(conn, prediction_id, deps())] == ["EXECUTED"]
+    assert [o["result"] for o in evaluate_prediction(conn, prediction_id, buy_deps())] == ["EXECUTED"]
     assert sweep_predictions(conn, dispatcher, LEASE, MAX_AGE)["requeued_predictions"] == 0
-    assert conn.execute("SELECT count(*) AS n FROM positions").fetchone()["n"] == 1
+    assert count(conn, "positions") == 1
 
 
 def test_a_prediction_still_waiting_in_the_queue_or_held_is_left_alone(conn, redis_conn, trigger):
     dispatcher = RqDispatcher(redis_conn, 15)
     waiting = store_prediction(conn, trigger, 0.9)
     received_ago(conn, waiting, 60, job_id=dispatcher.evaluate_predictions([waiting]))
-    held = store_prediction(conn, trigger, 0.9, mint="EKpQGSJtjMFqKZ9KQanSqYXRcF8fBopzLHYxdM65zcjm")
+    held = store_prediction(conn, trigger, 0.9, mint=OTHER_MINT)
     received_ago(conn, held, 60, claimed_ago=5, job_id="buy-gone")
     assert sweep_predictions(conn, dispatcher, LEASE, MAX_AGE) == {"expired_predictions": 0,
                                                                    "requeued_predictions": 0}
@@ -70,22 +67,20 @@ def test_a_prediction_too_old_to_act_on_is_expired_with_its_age(conn, redis_conn
     assert sweep_predictions(conn, dispatcher, LEASE, MAX_AGE)["expired_predictions"] == 1
     row = status(conn, prediction_id)
     assert row["status"] == "EXPIRED" and "received 700 s ago" in row["outcomes"][0]["reason"]
-    assert evaluate_prediction(conn, prediction_id, deps()) == row["outcomes"]  # a late job changes nothing
+    assert evaluate_prediction(conn, prediction_id, buy_deps()) == row["outcomes"]  # a late job changes nothing
 
 
 def test_evaluating_a_prediction_older_than_the_limit_expires_it(conn, trigger):
     prediction_id = store_prediction(conn, trigger, 0.9)
     received_ago(conn, prediction_id, 300)
-    live = deps()
-    live.max_age_seconds = MAX_AGE
-    outcomes = evaluate_prediction(conn, prediction_id, live)
+    outcomes = evaluate_prediction(conn, prediction_id, buy_deps(max_age_seconds=MAX_AGE))
     assert outcomes[0]["result"] == "expired" and "300 s ago" in outcomes[0]["reason"]
     assert status(conn, prediction_id)["status"] == "EXPIRED"
-    assert conn.execute("SELECT count(*) AS n FROM positions").fetchone()["n"] == 0
+    assert count(conn, "positions") == 0
 
 
 def test_a_second_evaluator_does_not_evaluate_a_held_prediction(conn, trigger):
     prediction_id = store_prediction(conn, trigger, 0.9)
     received_ago(conn, prediction_id, 1, claimed_ago=1)
-    assert evaluate_prediction(conn, prediction_id, deps()) == []
+    assert evaluate_prediction(conn, prediction_id, buy_deps()) == []
     assert status(conn, prediction_id)["status"] == "PENDING"

@@ -3,85 +3,36 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from app.pricing.sources import FixedPriceSource, PriceUnavailable
-from app.services import wallets as wallet_service
-from app.services import workflows as workflow_service
-from app.services.buy_engine import evaluate_prediction
-from app.services.sell_engine import SellDeps, check_position
-from tests.service.buy_fixtures import buy_workflow, deps, set_decimals, store_prediction
-
-ENTRY = Decimal("0.0001")
-
-
-class MovingPrice:
-    """A price the test moves; `fail_fills` makes exact quotes fail while the shared price still works."""
-
-    def __init__(self, price: Decimal):
-        self.price = price
-        self.fail_fills = False
-
-    def source(self) -> FixedPriceSource:
-        def price_of(mint):
-            if self.fail_fills:
-                raise PriceUnavailable("route vanished")
-            return self.price, {}
-        return FixedPriceSource("test", price_of)
+from app.pricing.sources import PriceUnavailable
+from app.services.sell_engine import check_position
+from tests.assertions import wallet_balance
+from tests.factories import ENTRY_PRICE, MovingPrice, sell_deps, sell_workflow
 
 
 @pytest.fixture
 def market():
-    return MovingPrice(ENTRY)
-
-
-@pytest.fixture
-def position(conn, config, make_model):
-    """A 0.05 SOL paper position bought at 0.0001 SOL/token (30 bps fee) on wallet w1 with 10 SOL."""
-    wallet_service.create_wallet(conn, {"alias": "w1", "type": "TEST", "virtual_sol_balance": Decimal("10")}, config)
-    set_decimals(conn)
-    trigger = make_model()
-    buy_workflow(conn, trigger)
-    evaluate_prediction(conn, store_prediction(conn, trigger, 0.9), deps())
-    return conn.execute("SELECT * FROM positions").fetchone()
-
-
-def sell_workflow(conn, rules, sell_amount_pct=100):
-    created = workflow_service.create_workflow(conn, {
-        "wallet_alias": "w1", "name": "exits", "type": "SELL", "chain": {"rules": rules},
-        "sell_amount_pct": Decimal(sell_amount_pct)})
-    return workflow_service.set_active(conn, created["id"], True)
-
-
-def sell_deps(market, closed=None, now=None, shared_price=True) -> SellDeps:
-    source = market.source()
-    return SellDeps(price_source=source, fee_bps=30,
-                    mint_price=(lambda mint, d, t: market.price) if shared_price else None,
-                    on_position_closed=(closed.append if closed is not None else (lambda _: None)),
-                    clock=now or (lambda: datetime.now(UTC)))
+    return MovingPrice(ENTRY_PRICE)
 
 
 def reload(conn, position):
     return conn.execute("SELECT * FROM positions WHERE id = %s", (position["id"],)).fetchone()
 
 
-def balance(conn):
-    return conn.execute("SELECT virtual_sol_balance FROM wallets").fetchone()["virtual_sol_balance"]
-
-
 def test_hold_records_price_and_raises_the_peak(conn, position, market):
     sell_workflow(conn, [{"type": "take_profit", "percent": 50}])
-    market.price = ENTRY * Decimal("1.1")
+    market.price = ENTRY_PRICE * Decimal("1.1")
     assert check_position(conn, position["id"], sell_deps(market))["result"] == "hold"
     after = reload(conn, position)
     assert after["peak_price_sol"] == after["last_price_sol"] == Decimal("0.00011")
     assert after["last_checked_at"] is not None and after["last_check_error"] is None
-    market.price = ENTRY
+    market.price = ENTRY_PRICE
     check_position(conn, position["id"], sell_deps(market))
     assert reload(conn, position)["peak_price_sol"] == Decimal("0.00011")
 
@@ -95,7 +46,7 @@ def test_each_price_rule_closes_the_position_exactly(conn, position, market, rul
     workflow = sell_workflow(conn, [rule])
     closed: list = []
     for factor in path:
-        market.price = ENTRY * factor
+        market.price = ENTRY_PRICE * factor
         outcome = check_position(conn, position["id"], sell_deps(market, closed))
     assert outcome["result"] == "sold" and outcome["closed"] is True
     after = reload(conn, position)
@@ -104,7 +55,7 @@ def test_each_price_rule_closes_the_position_exactly(conn, position, market, rul
     net = (Decimal(int(gross)) - fee) / 10**9
     assert (after["status"], after["close_reason"], after["tokens_raw"]) == ("CLOSED", reason, 0)
     assert after["sol_received"] == net and after["realized_pnl_sol"] == net - Decimal("0.05")
-    assert balance(conn) == Decimal("9.95") + net
+    assert wallet_balance(conn) == Decimal("9.95") + net
     assert closed == [position["id"]]
     execution = conn.execute("SELECT * FROM workflow_executions WHERE workflow_id = %s",
                              (workflow["id"],)).fetchone()
@@ -116,32 +67,32 @@ def test_each_price_rule_closes_the_position_exactly(conn, position, market, rul
 def test_timeout_closes_after_the_minutes(conn, position, market):
     sell_workflow(conn, [{"type": "timeout", "minutes": 30}])
     opened = position["opened_at"]
-    assert check_position(conn, position["id"], sell_deps(market, now=lambda: opened + timedelta(minutes=29.9)))[
+    assert check_position(conn, position["id"], sell_deps(market, clock=lambda: opened + timedelta(minutes=29.9)))[
         "result"] == "hold"
-    outcome = check_position(conn, position["id"], sell_deps(market, now=lambda: opened + timedelta(minutes=30)))
+    outcome = check_position(conn, position["id"], sell_deps(market, clock=lambda: opened + timedelta(minutes=30)))
     assert outcome["closed"] is True and reload(conn, position)["close_reason"] == "timeout"
 
 
 def test_ladder_partial_then_full_and_pnl_adds_up(conn, position, market):
     sell_workflow(conn, [{"type": "take_profit", "percent": 20, "sell_pct": 50},
                          {"type": "take_profit", "percent": 50}])
-    market.price = ENTRY * Decimal("1.25")
+    market.price = ENTRY_PRICE * Decimal("1.25")
     first = check_position(conn, position["id"], sell_deps(market))
     assert first["result"] == "sold" and first["closed"] is False
     assert int(first["tokens_sold"]) == int(position["tokens_raw"]) // 2
     assert check_position(conn, position["id"], sell_deps(market))["result"] == "hold"  # +20 % fired once
-    market.price = ENTRY * Decimal("1.5")
+    market.price = ENTRY_PRICE * Decimal("1.5")
     assert check_position(conn, position["id"], sell_deps(market))["closed"] is True
     trades = conn.execute("SELECT * FROM trade_logs WHERE action = 'SELL' ORDER BY created_at").fetchall()
     after = reload(conn, position)
     assert len(trades) == 2 and after["fired_rules"] == ["take_profit:20:50", "take_profit:50:-"]
     assert sum(t["realized_pnl_sol"] for t in trades) == after["realized_pnl_sol"]
-    assert balance(conn) - Decimal("10") == after["realized_pnl_sol"]
+    assert wallet_balance(conn) - Decimal("10") == after["realized_pnl_sol"]
 
 
 def test_concurrent_checks_sell_once_per_trigger(conn, position, market, database_url):
     sell_workflow(conn, [{"type": "take_profit", "percent": 20, "sell_pct": 50}])
-    market.price = ENTRY * Decimal("1.3")
+    market.price = ENTRY_PRICE * Decimal("1.3")
     barrier = threading.Barrier(8)
     results: list[str] = []
 
@@ -165,9 +116,7 @@ def test_no_price_records_the_error_and_does_not_sell(conn, position, market):
     def no_price(mint, decimals, tokens):
         raise PriceUnavailable("jupiter: COULD_NOT_FIND_ANY_ROUTE")
 
-    deps_ = sell_deps(market)
-    deps_.mint_price = no_price
-    assert check_position(conn, position["id"], deps_)["result"] == "no_price"
+    assert check_position(conn, position["id"], sell_deps(market, mint_price=no_price))["result"] == "no_price"
     after = reload(conn, position)
     assert "COULD_NOT_FIND_ANY_ROUTE" in after["last_check_error"] and after["status"] == "OPEN"
     assert after["last_checked_at"] is not None
@@ -175,12 +124,11 @@ def test_no_price_records_the_error_and_does_not_sell(conn, position, market):
 
 def test_failed_sell_logs_error_once_not_every_interval(conn, position, market):
     sell_workflow(conn, [{"type": "stop_loss", "percent": -5}])
-    market.price = ENTRY * Decimal("0.9")
+    market.price = ENTRY_PRICE * Decimal("0.9")
     market.fail_fills = True
     for _ in range(3):
-        deps_ = sell_deps(market)
-        deps_.mint_price = lambda mint, d, t: ENTRY * Decimal("0.9")
-        assert check_position(conn, position["id"], deps_)["result"] == "sell_failed"
+        deps = sell_deps(market, mint_price=lambda mint, d, t: ENTRY_PRICE * Decimal("0.9"))
+        assert check_position(conn, position["id"], deps)["result"] == "sell_failed"
     errors_logged = conn.execute("SELECT * FROM workflow_executions WHERE result = 'ERROR'").fetchall()
     assert len(errors_logged) == 1 and "route vanished" in errors_logged[0]["error_message"]
     market.fail_fills = False
@@ -188,12 +136,12 @@ def test_failed_sell_logs_error_once_not_every_interval(conn, position, market):
 
 
 def test_without_active_sell_workflow_nothing_is_sold(conn, position, market):
-    market.price = ENTRY / 2
+    market.price = ENTRY_PRICE / 2
     assert check_position(conn, position["id"], sell_deps(market))["result"] == "no_sell_workflow"
     assert reload(conn, position)["status"] == "OPEN"
 
 
 def test_without_shared_price_the_held_amount_is_quoted(conn, position, market):
     sell_workflow(conn, [{"type": "take_profit", "percent": 20}])
-    market.price = ENTRY * 2
+    market.price = ENTRY_PRICE * 2
     assert check_position(conn, position["id"], sell_deps(market, shared_price=False))["closed"] is True

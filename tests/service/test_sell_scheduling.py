@@ -10,8 +10,8 @@ from rq_scheduler import Scheduler
 
 from app.queues.dispatch import RqDispatcher
 from app.queues.sell_schedule import cancel_position, schedule_position, sell_job_id, spread_first_run
-from app.services import wallets as wallet_service
 from app.services.maintenance import reconcile_sell_checks
+from tests.factories import add_position
 
 
 def reconcile_schedules(conn, redis_conn, interval):
@@ -20,15 +20,8 @@ def reconcile_schedules(conn, redis_conn, interval):
 
 
 @pytest.fixture
-def positions(conn, config):
-    wallet = wallet_service.create_wallet(conn, {"alias": "w1", "type": "TEST"}, config)
-    ids = []
-    for i in range(5):
-        ids.append(conn.execute(
-            """INSERT INTO positions (wallet_id, mint, token_decimals, initial_tokens_raw, tokens_raw, sol_spent,
-                   entry_price_sol) VALUES (%s, %s, 6, 1000, 1000, 0.1, 0.0001) RETURNING id""",
-            (wallet["id"], f"mint{i}")).fetchone()["id"])
-    return ids
+def positions(conn, wallet):
+    return [add_position(conn, wallet["id"], f"mint{i}") for i in range(5)]
 
 
 def scheduled(redis_conn) -> list[str]:

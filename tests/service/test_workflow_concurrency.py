@@ -8,14 +8,12 @@ import psycopg
 from psycopg.rows import dict_row
 
 from app.errors import Conflict
-from app.services import wallets as wallet_service
 from app.services import workflows as workflow_service
-from tests.api.helpers import sell_body
+from tests.factories import create_workflow, sell_body
 
 
-def test_two_concurrent_activations_leave_exactly_one_active_sell(conn, config, database_url):
-    wallet_service.create_wallet(conn, {"alias": "w1", "type": "TEST"}, config)
-    ids = [workflow_service.create_workflow(conn, {**sell_body(name=f"s{i}")})["id"] for i in range(2)]
+def test_two_concurrent_activations_leave_exactly_one_active_sell(conn, wallet, database_url):
+    ids = [create_workflow(conn, sell_body(name=f"s{i}"), active=False)["id"] for i in range(2)]
     barrier = threading.Barrier(2)
     outcomes: dict[int, str] = {}
 

@@ -36,6 +36,7 @@ from app.core.chains import (
 from app.core.solana import decimal_places, mint_address_problem, sol_amount_problem
 from app.errors import Invalid
 from app.services.coin_metrics import require_mint_address
+from tests import factories
 
 BUY = "BUY"
 SELL = "SELL"
@@ -316,14 +317,13 @@ SELL_CHAIN = sell(sl(-5), ts(-3), tp(20), timeout(30))
 
 
 def buy_body(**changes: Any) -> dict[str, Any]:
-    body = {"wallet_alias": "paper-1", "name": "Momentum", "type": "BUY", "chain": BUY_CHAIN,
-            "buy_amount_mode": "fixed", "buy_amount_value": 0.05}
-    return _apply(body, changes)
+    """factories.buy_body with BUY_CHAIN's models, changed (a _DROP value removes the key)."""
+    return _apply(factories.buy_body(18, [(23, "gte", 0.6)]), changes)
 
 
 def sell_body(**changes: Any) -> dict[str, Any]:
-    body = {"wallet_alias": "paper-1", "name": "Exits", "type": "SELL", "chain": SELL_CHAIN}
-    return _apply(body, changes)
+    """factories.sell_body with SELL_CHAIN, changed (a _DROP value removes the key)."""
+    return _apply(factories.sell_body(chain=SELL_CHAIN), changes)
 
 
 _DROP = object()
@@ -582,7 +582,7 @@ def test_sol_amount_rule_has_one_message_in_schema_and_core(value):
     assert message
     assert check_amounts(BUY, "fixed", Decimal(value)) == {("buy_amount_value",): [message]}
     with pytest.raises(ValidationError) as info:
-        WalletCreateSchema().load({"alias": "w1", "virtual_sol_balance": value})
+        WalletCreateSchema().load(factories.wallet_body(virtual_sol_balance=value))
     assert info.value.messages == {"virtual_sol_balance": [message]}
 
 
