@@ -14,7 +14,8 @@ import binascii
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, g, jsonify, request, session
+from flask import Blueprint, Flask, Request, g, jsonify, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_smorest import abort
 
 from app.api.deps import process
@@ -32,7 +33,7 @@ sessions = Blueprint("auth", __name__, url_prefix="/auth")
 def init_auth(app: Flask) -> None:
     """Refuse every request to a protected path that does not carry a valid key for what it asks."""
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict")
-    app.before_request(_load_session_secret)
+    app.session_interface = _SharedSecretSessions()
     app.before_request(_authenticate)
     app.register_blueprint(sessions)
 
@@ -52,6 +53,20 @@ def sign_in():
     return jsonify({"name": row["name"], "role": row["role"]})
 
 
+@sessions.get("/session")
+def who_am_i():
+    """Who is signed in (Bearer, Basic or the session cookie, as on /rq): the key's name and role, else 401."""
+    presented, by_cookie = _presented_key("/rq")
+    row = None
+    if presented:
+        with process().db() as conn:
+            row = key_service.authenticate_hash(conn, presented if by_cookie else hash_key(presented))
+    if row is None:
+        abort(401, message="Not signed in: the API key is missing, unknown or revoked.",
+              headers={"WWW-Authenticate": "Bearer"})
+    return jsonify({"name": row["name"], "role": row["role"]})
+
+
 @sessions.delete("/session")
 def sign_out():
     """Forget the browser's session."""
@@ -59,15 +74,22 @@ def sign_out():
     return jsonify({"status": "signed out"})
 
 
-def _load_session_secret() -> None:
+class _SharedSecretSessions(SecureCookieSessionInterface):
+    """Signed-cookie sessions whose key is loaded before the session is opened (which precedes every hook)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """The request's session, after loading the signing key on /rq and /auth paths."""
+        if not app.secret_key and request.path.startswith(("/rq", "/auth")):
+            _load_session_secret(app)
+        return super().open_session(app, request)
+
+
+def _load_session_secret(app: Flask) -> None:
     """The cookie-signing key, generated once and shared by every process through PostgreSQL."""
-    from flask import current_app
+    import secrets
 
-    if not current_app.secret_key and request.path.startswith(("/rq", "/auth")):
-        import secrets
-
-        with process().db() as conn:
-            current_app.secret_key = service_secrets.get_or_create(conn, "session_key", secrets.token_hex(32))
+    with process().db() as conn:  # the app context is pushed before the session is opened
+        app.secret_key = service_secrets.get_or_create(conn, "session_key", secrets.token_hex(32))
 
 
 def current_key() -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import pytest
 from werkzeug.serving import make_server
@@ -19,6 +20,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 VIEWPORT = {"width": 1280, "height": 860}
 TIMEOUT_MS = 8000
+# Installed before any page script (not subject to the page's CSP): every violation the browser reports fails the test.
+CSP_LISTENER = """document.addEventListener("securitypolicyviolation", (e) =>
+  window.reportCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} ${e.sample || ""}`));"""
 
 
 @pytest.fixture(scope="package")
@@ -48,20 +52,54 @@ def live_server(app) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(browser, live_server):
-    """A fresh page on the live server; fails the test on any JavaScript error or failed request."""
-    context = browser.new_context(viewport=VIEWPORT, base_url=live_server)
-    context.set_default_timeout(TIMEOUT_MS)
+def ui_key(conn) -> str:
+    """An admin API key for the browser (made with the key service, as `python -m app api-keys create`)."""
+    from app.services.api_keys import create_key
+
+    return create_key(conn, "ui-admin")[1]
+
+
+@pytest.fixture
+def context(browser, live_server):
+    """A fresh browser profile (cookies, sessionStorage) on the live server."""
+    browser_context = browser.new_context(viewport=VIEWPORT, base_url=live_server)
+    browser_context.set_default_timeout(TIMEOUT_MS)
+    yield browser_context
+    browser_context.close()
+
+
+@pytest.fixture
+def anonymous_page(context):
+    """A page not signed in; fails the test on any JavaScript error, CSP violation or failed request."""
     tab = context.new_page()
     problems: list[str] = []
+    tab.expose_function("reportCspViolation", lambda text: problems.append(f"CSP violation: {text}"))
+    tab.add_init_script(CSP_LISTENER)
     tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     tab.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
            if msg.type == "error" and "status of 4" not in msg.text else None)
     tab.on("requestfailed", lambda req: problems.append(f"request failed: {req.url} {req.failure}")
            if "ERR_ABORTED" not in (req.failure or "") else None)
     yield tab
-    context.close()
+    tab.close()
     assert not problems, problems
+
+
+@pytest.fixture
+def page(anonymous_page, ui_key):
+    """A page signed in through the real sign-in page with an admin key, left on about:blank (the tab keeps the key)."""
+    sign_in(anonymous_page, ui_key)
+    anonymous_page.goto("about:blank")
+    return anonymous_page
+
+
+def sign_in(tab, key: str, path: str = "/") -> None:
+    """Sign in on /signin (asking to return to `path`) and wait until that page has loaded."""
+    tab.goto(f"/signin?next={quote(path, safe='')}")
+    tab.fill("#key", key)
+    tab.click("#signin-submit")
+    tab.wait_for_url(lambda url: urlsplit(url).path == path)
+    tab.locator("body[data-loaded=true]").wait_for(state="attached")
 
 
 @pytest.fixture

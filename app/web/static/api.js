@@ -1,9 +1,47 @@
 // Every call the UI makes to the JSON API goes through this module.
-// Authentication: when the API gets keys, add the header in `authHeaders()` below — nothing else changes.
+// Authentication: the API key given at sign-in is kept in sessionStorage (this tab, until it closes or the user
+// signs out) and sent as `Authorization: Bearer <key>` by `authHeaders()`. A 401 forgets it and goes to /signin.
 
-/** Headers added to every request (the one place for an API key / bearer token later). */
+const KEY_ITEM = "tw.apiKey";
+const SIGN_IN_PATH = "/signin";
+
+/** The API key kept at sign-in (null when signed out). */
+export function storedKey() {
+  try {
+    return sessionStorage.getItem(KEY_ITEM);
+  } catch {
+    return null;
+  }
+}
+
+/** Keep the key for this browser tab's session. */
+export function rememberKey(key) {
+  sessionStorage.setItem(KEY_ITEM, key);
+}
+
+/** Forget the key (sign-out, or the API refused it). */
+export function forgetKey() {
+  sessionStorage.removeItem(KEY_ITEM);
+}
+
+/** Headers added to every request: the API key kept at sign-in. */
 function authHeaders() {
-  return {};
+  const key = storedKey();
+  return key ? { Authorization: `Bearer ${key}` } : {};
+}
+
+/** The sign-in page, told to come back here afterwards (and why, when the key was refused). */
+export function signInUrl(reason) {
+  const params = new URLSearchParams({ next: location.pathname + location.search + location.hash });
+  if (reason) params.set("reason", reason);
+  return `${SIGN_IN_PATH}?${params}`;
+}
+
+/** Leave for the sign-in page; the returned promise never settles, so the page shows no half-loaded error. */
+function toSignIn(reason) {
+  forgetKey();
+  location.assign(signInUrl(reason));
+  return new Promise(() => {});
 }
 
 /** A refused request: HTTP status, the API's overall `message` and its per-field `errors` (json location). */
@@ -16,7 +54,9 @@ export class ApiError extends Error {
   }
 }
 
-async function request(method, path, { body, query } = {}) {
+/** One API call; `anonymous` calls (sign-in, sign-out) go without a key and report a 401 instead of leaving. */
+async function request(method, path, { body, query, anonymous = false } = {}) {
+  if (!anonymous && !storedKey()) return toSignIn();
   let url = path;
   if (query) {
     const params = new URLSearchParams();
@@ -38,6 +78,7 @@ async function request(method, path, { body, query } = {}) {
   } catch (err) {
     throw new ApiError(0, `The service is unreachable (${err.message}).`);
   }
+  if (response.status === 401 && !anonymous) return toSignIn("expired");
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     const message = (data && data.message) || `${response.status} ${response.statusText}`;
@@ -50,6 +91,11 @@ async function request(method, path, { body, query } = {}) {
 const enc = encodeURIComponent;
 
 export const api = {
+  // the browser session: sign in with a key (also sets the cookie /rq accepts), who is signed in, sign out
+  signIn: (key) => request("POST", "/auth/session", { body: { key }, anonymous: true }),
+  whoAmI: () => request("GET", "/auth/session"),
+  signOut: () => request("DELETE", "/auth/session", { anonymous: true }),
+
   // wallets and models
   wallets: () => request("GET", "/api/wallets"),
   createWallet: (body) => request("POST", "/api/wallets", { body }),
