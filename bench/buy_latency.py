@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import UNLIMITED, percentile, progress, write_results
 from tests.e2e.flows import FEATURES, metrics_points, mint_for
 from tests.e2e.stack import Stack
-from tests.model_factory import upload_body
+from tests.factories import model_body, train_booster
 
 WORKFLOWS = 100
 MINTS = 40
@@ -41,11 +41,16 @@ MINTS = 40
 AUTH: dict[str, str] = {}  # the stack's local admin key, set once it is up
 
 
+def _model(name: str, seed: int) -> dict:
+    """The upload body of a small trained model over FEATURES."""
+    return model_body(train_booster(len(FEATURES), seed), name, feature_names=FEATURES)
+
+
 def setup(base: str) -> tuple[list[int], list[str]]:
     """100 wallets and BUY workflows with their own trigger models; 2 condition models; metrics for the mints."""
     session = requests.Session()
     session.headers.update(AUTH)
-    conditions = [session.post(base + "/api/models", json=upload_body(f"cond-{i}", FEATURES, seed=10 + i),
+    conditions = [session.post(base + "/api/models", json=_model(f"cond-{i}", 10 + i),
                                timeout=30).json()["id"] for i in range(2)]
     mints = [mint_for(f"bench-{i}") for i in range(MINTS)]
     now = datetime.now(UTC)
@@ -63,7 +68,7 @@ def setup(base: str) -> tuple[list[int], list[str]]:
 def _workflow(session: requests.Session, base: str, i: int, conditions: list[int]) -> int:
     session.post(base + "/api/wallets", json={"alias": f"bench-{i}", "virtual_sol_balance": "100000"},
                  timeout=30).raise_for_status()
-    trigger = session.post(base + "/api/models", json=upload_body(f"trigger-{i}", FEATURES, seed=i),
+    trigger = session.post(base + "/api/models", json=_model(f"trigger-{i}", i),
                            timeout=30).json()["id"]
     chain = {"trigger": {"type": "prediction_alert", "model_id": trigger, "min_probability": 0.5},
              "conditions": [{"type": "on_demand_prediction", "model_id": m, "operator": "gte", "threshold": 0.0}

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from app.core.states import KeyRole
 from app.services.api_keys import create_key, revoke_key
-from tests.api.helpers import buy_body
+from tests.factories import WALLET_ALIAS, buy_body
 
 pytestmark = pytest.mark.browser
 
@@ -91,7 +91,7 @@ def test_sign_out_forgets_the_key_and_the_queue_session(page, context):
 
 def test_a_read_only_key_sees_everything_and_its_changes_fail_with_the_reason(anonymous_page, client, conn,
                                                                               make_model):
-    client.post("/api/wallets", json={"alias": "w1"})
+    client.post("/api/wallets", json={"alias": WALLET_ALIAS})
     client.post("/api/buy/workflows", json=buy_body(make_model("pump-5m"), name="Watched bot"))
     _, viewer = create_key(conn, "viewer", KeyRole.READ_ONLY)
     tab = anonymous_page
