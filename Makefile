@@ -22,6 +22,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	@out="$$($(BIN)/radon cc -n C app jobs)"; if [ -n "$$out" ]; then echo "too complex (radon grade C+):"; echo "$$out"; exit 1; fi
 
 bench: setup
 	$(BIN)/python bench/api.py
