@@ -14,7 +14,7 @@ from tests.api.helpers import buy_body, count, sell_body
 from tests.model_factory import upload_body
 
 MINT = "7GCihgDB8fe6KNjn2MYtkzZcRjQy3t9GHdC8uHYmW2hr"
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)  # a past moment once tests run
 TABLES = ("wallets", "trading_workflows", "ml_models", "predictions", "coin_metrics", "mints")
 
 
@@ -165,7 +165,7 @@ def test_the_model_upload_route_takes_a_larger_body(client, conn):
 # --- item 5: timestamps in the future; deleting bad points ------------------------------------------
 
 def test_a_future_timestamp_is_422_naming_it_and_stores_nothing(client, conn, world):
-    future = (NOW + timedelta(minutes=5)).isoformat()
+    future = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
     response = client.post(f"/api/coins/{MINT}/metrics", json={"decimals": 6, "metrics": [
         {"ts": NOW.isoformat(), "price_sol": "1"}, {"ts": "9999-12-31T00:00:00Z", "price_sol": "1"}]})
     assert_refused(response, 422, "json", "ts")
