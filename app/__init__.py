@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, send_from_directory
 from flask_smorest import Api
+from werkzeug.exceptions import MethodNotAllowed
 
 from app.config import Config, ConfigError, load_config
 from app.errors import ServiceError, flatten_errors
@@ -28,7 +29,10 @@ class TradingApi(Api):
             errors = data.get("errors") or data.get("messages")
             if errors:
                 data["message"] = "Invalid request: " + "; ".join(_strip_location(errors))
-        return super().handle_http_exception(error)
+        response, status, headers = super().handle_http_exception(error)
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            headers = {**headers, "Allow": ", ".join(sorted(error.valid_methods))}
+        return response, status, headers
 
 
 def _strip_location(errors: dict) -> list[str]:
@@ -53,6 +57,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.extensions["trading_config"] = config
     api = TradingApi(app)
     _secure(app, api, config)
+    _guard_requests(app, config)
+    _document_fields(app, api)
     _register_blueprints(api)
     _document_security(api)
     _register_service_errors(app, api)
@@ -87,9 +93,30 @@ def _secure(app: Flask, api: Api, config: Config) -> None:
                                                        "description": "An API key: python -m app api-keys create"})
 
 
-def _register_blueprints(api: Api) -> None:
-    from app.api import audit, coins, health, models, positions, predictions, wallets, workflows
+def _guard_requests(app: Flask, config: Config) -> None:
+    """Body limit (413), JSON depth and unstorable strings (422) are checked before any view runs."""
+    from app.api.request_guard import check_request
 
+    app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
+    app.before_request(check_request)
+
+
+def _document_fields(app: Flask, api: Api) -> None:
+    """The OpenAPI document describes decimals, bounds and addresses exactly as the API accepts them."""
+    from werkzeug.routing import UnicodeConverter
+
+    from app.api.fields import AddressConverter, address_parameter, document_field, text_parameter
+
+    api.ma_plugin.converter.add_attribute_function(document_field)
+    app.url_map.converters["address"] = AddressConverter
+    api.register_converter(AddressConverter, address_parameter)
+    api.register_converter(UnicodeConverter, text_parameter)
+
+
+def _register_blueprints(api: Api) -> None:
+    from app.api import audit, coins, health, models, positions, predictions, schemas, wallets, workflows
+
+    schemas.register_spec(api)
     predictions.register_spec(api)
     for module in (health, wallets, workflows, predictions, coins, models, positions, audit):
         api.register_blueprint(module.blp)

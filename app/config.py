@@ -56,6 +56,9 @@ class Config:
     rate_limit_write: str = "600/minute"
     worker_class: str | None = None  # dotted RQ worker class; None: SimpleWorker (jobs run in the worker process)
     worker_queues: tuple[str, ...] = ()  # empty: every queue of the service
+    max_request_bytes: int = 8 * 1024 * 1024  # request body limit of every route but the model upload
+    max_model_upload_bytes: int = 40 * 1024 * 1024  # POST /api/models: a 20 MiB model as base64, and its fields
+    max_clock_skew_seconds: int = 60  # how far in the future a posted timestamp may be
 
     @property
     def embedded(self) -> bool:
@@ -205,10 +208,19 @@ def _trading_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "prediction_lease_seconds": _int(env, "PREDICTION_LEASE_SECONDS", 20, 1, 3600),
         "rate_limit_read": _rate(env, "RATE_LIMIT_READ", "1200/minute"),
         "rate_limit_write": _rate(env, "RATE_LIMIT_WRITE", "600/minute"),
+        "max_clock_skew_seconds": _int(env, "MAX_CLOCK_SKEW_SECONDS", 60, 0, 3600),
+    }
+
+
+def _request_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """How much the web process reads from one request."""
+    return {
+        "max_request_bytes": _int(env, "MAX_REQUEST_BYTES", 8 * 1024 * 1024, 1024, 1024**3),
+        "max_model_upload_bytes": _int(env, "MAX_MODEL_UPLOAD_BYTES", 40 * 1024 * 1024, 1024, 1024**3),
     }
 
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:
     """Build the configuration from environment variables, failing fast on bad values."""
     env = os.environ if env is None else env
-    return Config(**_service_settings(env), **_trading_settings(env))
+    return Config(**_service_settings(env), **_trading_settings(env), **_request_settings(env))

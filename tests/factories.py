@@ -265,3 +265,8 @@ def add_position(conn: Connection, wallet_id: Any, mint: str = MINT, **columns: 
     query = sql.SQL("INSERT INTO positions ({}) VALUES ({}) RETURNING id").format(
         sql.SQL(", ").join(map(sql.Identifier, values)), sql.SQL(", ").join(map(sql.Placeholder, values)))
     return conn.execute(query, values).fetchone()["id"]
+
+
+def upload_body(name: str, feature_names: list[str], seed: int = 0) -> dict[str, Any]:
+    """The JSON body of POST /api/models for a freshly trained model over these feature names."""
+    return model_body(train_booster(len(feature_names), seed), name, feature_names=feature_names)

@@ -8,12 +8,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.api import examples
 from app.api.deps import db
-from app.api.schemas import at_most_decimals
+from app.api.fields import DecimalInput, PointInTime
+from app.api.schemas import MAX_INT4
 from app.services import coin_metrics as coin_service
 
 MAX_POINTS_PER_POST = 5000
-MAX_INT4 = 2**31 - 1
 
 blp = Blueprint("coins", __name__, url_prefix="/api/coins",
                 description="Time-stamped per-mint metrics (price in SOL, volumes, …) that model features read.")
@@ -22,21 +23,20 @@ blp = Blueprint("coins", __name__, url_prefix="/api/coins",
 class PlainDecimal(fields.Decimal):
     """Decimal out as a plain string without trailing zeros ("0.0000015", "1000")."""
 
+    def __init__(self, **kwargs):
+        kwargs.setdefault("as_string", True)
+        super().__init__(**kwargs)
+
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
         return format(Decimal(value).normalize(), "f")
 
 
-def _metric(places: int, integer_digits: int, positive: bool = False, **kwargs) -> fields.Decimal:
-    """A metric value: number or decimal string, >= 0 (> 0 if positive), fitting its NUMERIC column."""
-    def fits(value: Decimal) -> None:
-        if abs(value) >= Decimal(10) ** integer_digits:
-            raise ValidationError(f"Must be below 1e{integer_digits}.")
-
-    validators = [validate.Range(min=0, min_inclusive=not positive), at_most_decimals(places), fits]
-    return fields.Decimal(places=None, validate=validators,
-                          metadata={"description": f"SOL value, at most {places} decimals"}, **kwargs)
+def _metric(places: int, integer_digits: int, positive: bool = False, **kwargs) -> DecimalInput:
+    """A metric value: number or plain decimal string, >= 0 (> 0 if positive), fitting its NUMERIC column."""
+    return DecimalInput(places=places, digits=integer_digits, positive=positive,
+                        metadata={"description": f"SOL value, at most {places} decimals"}, **kwargs)
 
 
 def _count(**kwargs) -> fields.Integer:
@@ -46,7 +46,7 @@ def _count(**kwargs) -> fields.Integer:
 class CoinMetricInSchema(Schema):
     """One posted point; ts needs a timezone, price_sol is required, the rest may be omitted or null."""
 
-    ts = fields.AwareDateTime(required=True, format="iso")
+    ts = PointInTime(required=True, metadata={"description": "Timezone required; after 2000, not in the future"})
     price_sol = _metric(18, 20, positive=True, required=True)
     volume_sol = _metric(9, 21, allow_none=True)
     buy_volume_sol = _metric(9, 21, allow_none=True)
@@ -112,12 +112,28 @@ class CoinSchema(Schema):
 class CoinMetricsArgs(Schema):
     """?from=&to=&limit= of GET /api/coins/{mint}/metrics: points with ts in (from, to]."""
 
-    from_ = fields.AwareDateTime(data_key="from", format="iso")
-    to = fields.AwareDateTime(format="iso")
+    from_ = fields.AwareDateTime(data_key="from", format="iso", metadata={"description": "Exclusive lower bound"})
+    to = fields.AwareDateTime(format="iso", metadata={
+        "description": "Inclusive upper bound (default now: points dated in the future show only when to is later)"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_POINTS_PER_POST))
 
 
-@blp.route("/<string:mint>/metrics")
+class CoinMetricsDeleteArgs(Schema):
+    """?from=&to= of DELETE /api/coins/{mint}/metrics: the points with ts in (from, to]."""
+
+    from_ = fields.AwareDateTime(data_key="from", format="iso", metadata={"description": "Exclusive lower bound"})
+    to = fields.AwareDateTime(required=True, format="iso", metadata={
+        "description": "Inclusive upper bound (a far one, e.g. 9999-12-31T00:00:00Z, reaches mis-dated points)"})
+
+
+class CoinMetricsDeletedSchema(Schema):
+    """Result of a deletion of points."""
+
+    mint = fields.String()
+    deleted = fields.Integer()
+
+
+@blp.route("/<address:mint>/metrics")
 class CoinMetrics(MethodView):
     @blp.arguments(CoinMetricsArgs, location="query")
     @blp.response(200, CoinMetricSchema(many=True))
@@ -127,7 +143,7 @@ class CoinMetrics(MethodView):
         with db() as conn:
             return coin_service.list_metrics(conn, mint, args.get("from_"), args.get("to"), args["limit"])
 
-    @blp.arguments(CoinMetricsPostSchema)
+    @blp.arguments(CoinMetricsPostSchema, example=examples.COIN_METRICS)
     @blp.response(201, CoinMetricsStoredSchema)
     @blp.alt_response(422, description="Invalid point or mint; nothing is stored")
     def post(self, data, mint):
@@ -135,8 +151,16 @@ class CoinMetrics(MethodView):
         with db() as conn:
             return coin_service.ingest_metrics(conn, mint, data)
 
+    @blp.arguments(CoinMetricsDeleteArgs, location="query")
+    @blp.response(200, CoinMetricsDeletedSchema)
+    @blp.alt_response(422, description="Not a mint address, or neither from nor to given")
+    def delete(self, args, mint):
+        """Delete a mint's points with ts in (from, to], e.g. mis-dated ones (from=<now> deletes future points)."""
+        with db() as conn:
+            return coin_service.delete_metrics(conn, mint, args.get("from_"), args.get("to"))
 
-@blp.route("/<string:mint>")
+
+@blp.route("/<address:mint>")
 class Coin(MethodView):
     @blp.response(200, CoinSchema)
     @blp.alt_response(404, description="Nothing known about the mint")

@@ -6,11 +6,12 @@ from datetime import timedelta
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
+from app.api import examples
 from app.api.deps import config, db, process
-from app.api.schemas import DeletedSchema
-from app.core.solana import is_address
+from app.api.fields import PointInTime
+from app.api.schemas import Address, DeletedSchema
 from app.ml import ModelFormat
 from app.services import models as model_service
 
@@ -20,18 +21,14 @@ blp = Blueprint("models", __name__, url_prefix="/api/models",
                 description="XGBoost binary:logistic models with their ordered feature names; predictions.")
 
 
-def _mint_address(value: str) -> None:
-    if not is_address(value):
-        raise ValidationError("Not a Solana mint address (base58, 32 bytes).")
-
-
 class ModelUploadSchema(Schema):
     """Body of POST /api/models."""
 
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     description = fields.String(allow_none=True, validate=validate.Length(max=2000))
     feature_names = fields.List(
-        fields.String(), required=True, validate=validate.Length(min=1, max=500),
+        fields.String(validate=validate.Length(min=1, max=100)), required=True,
+        validate=validate.Length(min=1, max=500),
         metadata={"description": "Ordered, unique; e.g. price_sol, price_sol_pct_change_5m, volume_sol_sum_5m"})
     model_format = fields.String(load_default=ModelFormat.UBJSON.value,
                                  validate=validate.OneOf([f.value for f in ModelFormat]))
@@ -57,8 +54,8 @@ class ModelSchema(Schema):
 class ModelPredictSchema(Schema):
     """Body of POST /api/models/{id}/predict."""
 
-    mint = fields.String(required=True, validate=_mint_address)
-    timestamp = fields.AwareDateTime(format="iso", metadata={"description": "Point in time (default now)"})
+    mint = Address(required=True)
+    timestamp = PointInTime(metadata={"description": "Point in time (default now; after 2000, not in the future)"})
 
 
 class ModelPredictionSchema(Schema):
@@ -79,7 +76,7 @@ class Models(MethodView):
         with db() as conn:
             return model_service.list_models(conn)
 
-    @blp.arguments(ModelUploadSchema)
+    @blp.arguments(ModelUploadSchema, example=examples.MODEL_UPLOAD)
     @blp.response(201, ModelSchema)
     def post(self, data):
         """Upload a model; the same name again stores the next version."""
@@ -108,7 +105,7 @@ class ModelById(MethodView):
 
 @blp.route("/<int:model_id>/predict")
 class ModelPredict(MethodView):
-    @blp.arguments(ModelPredictSchema)
+    @blp.arguments(ModelPredictSchema, example=examples.MODEL_PREDICT)
     @blp.response(200, ModelPredictionSchema)
     @blp.alt_response(404, description="Unknown model")
     def post(self, data, model_id):

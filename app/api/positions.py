@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.api import examples
 from app.api.deps import db, dispatcher, process
 from app.api.schemas import (
     PositionDetailSchema,
@@ -40,7 +41,7 @@ def get_position(position_id):
 
 
 @blp.route("/positions/<uuid:position_id>/sell", methods=["POST"])
-@blp.arguments(SellRequestSchema)
+@blp.arguments(SellRequestSchema, required=False, example=examples.SELL)
 @blp.response(200, PositionDetailSchema)
 @blp.alt_response(404, description="Unknown position")
 @blp.alt_response(409, description="Position already closed, REAL wallet, or no price")

@@ -6,6 +6,7 @@ from flask import jsonify, request
 from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError
 
+from app.api import examples
 from app.api.deps import db, dispatcher
 from app.api.schemas import PredictionAcceptedSchema, PredictionInSchema, PredictionSchema
 from app.services import predictions as prediction_service
@@ -15,12 +16,16 @@ blp = Blueprint("predictions", __name__, url_prefix="/api/predictions",
 
 MAX_BATCH = 1000
 _BODY = {"oneOf": [{"$ref": "#/components/schemas/PredictionIn"},
-                   {"type": "array", "maxItems": MAX_BATCH, "items": {"$ref": "#/components/schemas/PredictionIn"}}]}
+                   {"type": "array", "minItems": 1, "maxItems": MAX_BATCH,
+                    "items": {"$ref": "#/components/schemas/PredictionIn"}}]}
+_ACCEPTED = {"oneOf": [{"$ref": "#/components/schemas/PredictionAccepted"},
+                       {"type": "array", "items": {"$ref": "#/components/schemas/PredictionAccepted"}}]}
 
 
 def register_spec(api) -> None:
-    """Add the request component the hand-written requestBody refers to."""
+    """Add the request and response components the hand-written requestBody and 202 refer to."""
     api.spec.components.schema("PredictionIn", schema=PredictionInSchema)
+    api.spec.components.schema("PredictionAccepted", schema=PredictionAcceptedSchema)
 
 
 def _parse_body() -> tuple[list[dict], bool]:
@@ -29,7 +34,7 @@ def _parse_body() -> tuple[list[dict], bool]:
         abort(422, message="Body must be a prediction object or a list of them.")
     many = isinstance(body, list)
     if many and not 1 <= len(body) <= MAX_BATCH:
-        abort(422, message=f"A batch holds 1 to {MAX_BATCH} predictions.")
+        abort(422, errors={"json": {"_schema": [f"A batch holds 1 to {MAX_BATCH} predictions."]}})
     try:
         items = PredictionInSchema(many=many).load(body)
     except ValidationError as exc:
@@ -38,8 +43,10 @@ def _parse_body() -> tuple[list[dict], bool]:
 
 
 @blp.route("", methods=["POST"])
-@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": _BODY}}})
-@blp.alt_response(202, schema=PredictionAcceptedSchema, description="Stored and enqueued (a list for a list)")
+@blp.doc(requestBody={"required": True, "content": {"application/json": {"schema": _BODY,
+                                                                          "example": examples.PREDICTION}}},
+         responses={"202": {"description": "Stored and enqueued (a list for a list)",
+                            "content": {"application/json": {"schema": _ACCEPTED}}}})
 @blp.alt_response(409, description="A client id reused for a different prediction")
 @blp.alt_response(422, description="Malformed prediction or unknown model: nothing stored or enqueued")
 def post_predictions():

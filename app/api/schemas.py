@@ -8,12 +8,20 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from app.api.fields import ADDRESS_FORMAT, ADDRESS_PATTERN, DecimalInput, PointInTime
 from app.core.chains import MAX_MODEL_ID, AmountMode, WorkflowType, check_workflow, positive_amount_problem
-from app.core.solana import decimal_places, mint_address_problem, sol_amount_problem
+from app.core.solana import (
+    SOL_DECIMALS,
+    SOL_INTEGER_DIGITS,
+    mint_address_problem,
+    sol_amount_problem,
+)
 from app.errors import nest_errors
 
 WORKFLOW_TYPES = tuple(t.value for t in WorkflowType)
 RESULTS = ("EXECUTED", "REJECTED", "ERROR")
+MAX_INT4 = 2**31 - 1
+MAX_ALIAS_LENGTH = 64
 
 
 def core_rule(problem: Callable[[Any], str | None]) -> Callable[[Any], None]:
@@ -25,27 +33,41 @@ def core_rule(problem: Callable[[Any], str | None]) -> Callable[[Any], None]:
     return validator
 
 
-def at_most_decimals(places: int) -> Callable[[Decimal], None]:
-    """A field validator refusing decimals with more than `places` digits after the point."""
-    def validator(value: Decimal) -> None:
-        if decimal_places(value) > places:
-            raise ValidationError(f"At most {places} decimals.")
-    return validator
+def SolAmount(*, positive: bool = False, **kwargs) -> DecimalInput:  # noqa: N802 - reads like a field class
+    """A SOL amount in: number or plain decimal string, >= 0 (> 0 if positive), at most 9 decimals, below 1e21."""
+    kwargs.setdefault("metadata", {}).setdefault("description", "SOL, at most 9 decimals (decimal string)")
+    return DecimalInput(places=SOL_DECIMALS, digits=SOL_INTEGER_DIGITS, positive=positive,
+                        problem=sol_amount_problem, **kwargs)
 
 
-class SolAmount(fields.Decimal):
-    """A SOL amount: number or numeric string in, exact decimal string out."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("as_string", True)
-        kwargs.setdefault("metadata", {}).setdefault("description", "SOL, at most 9 decimals (decimal string)")
-        validators = list(kwargs.pop("validate", []) or [])
-        super().__init__(places=None, validate=[core_rule(sol_amount_problem), *validators], **kwargs)
+def Address(**kwargs) -> fields.String:  # noqa: N802 - reads like a field class
+    """A Solana address (mint): base58 that decodes to 32 bytes."""
+    kwargs.setdefault("metadata", {}).update(pattern=ADDRESS_PATTERN, format=ADDRESS_FORMAT)
+    return fields.String(validate=core_rule(mint_address_problem), **kwargs)
 
 
-def JsonBool(**kwargs) -> fields.Boolean:  # noqa: N802 - reads like a field class
-    """A boolean body field that accepts only JSON true/false (not "yes", 1, …)."""
-    return fields.Boolean(truthy={True}, falsy={False}, **kwargs)
+def Alias(**kwargs) -> fields.String:  # noqa: N802 - reads like a field class
+    """A wallet alias as a reference (an unknown one is 404, not 422)."""
+    return fields.String(validate=validate.Length(min=1, max=MAX_ALIAS_LENGTH), **kwargs)
+
+
+class JsonBool(fields.Boolean):
+    """A boolean body field that accepts only JSON true/false (not "yes", 1, 0, …)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is not True and value is not False:
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+def register_spec(api) -> None:
+    """Body rules the fields cannot state alone: a PATCH changes something; a REAL wallet names its key."""
+    components = api.spec.components
+    components.schema("WalletPatch", {"minProperties": 1}, schema=WalletPatchSchema)
+    components.schema("WorkflowPatch", {"minProperties": 1}, schema=WorkflowPatchSchema)
+    components.schema("WalletCreate", {"anyOf": [{"required": ["public_key"]},
+                                                 {"properties": {"type": {"enum": ["TEST"]}}}]},
+                      schema=WalletCreateSchema)
 
 
 # --- wallets -------------------------------------------------------------
@@ -56,8 +78,7 @@ class WalletCreateSchema(Schema):
     alias = fields.String(required=True, validate=validate.Regexp(
         r"^[A-Za-z0-9_.-]{1,64}$", error="1-64 letters, digits, '_', '-' or '.'."))
     type = fields.String(load_default="TEST", validate=validate.OneOf(["TEST", "REAL"]))
-    virtual_sol_balance = SolAmount(validate=[validate.Range(min=0)],
-                                    metadata={"description": "Starting paper balance (TEST), SOL"})
+    virtual_sol_balance = SolAmount(metadata={"description": "Starting paper balance (TEST), SOL"})
     trading_enabled = JsonBool(load_default=True)
     public_key = fields.String(validate=validate.Regexp(r"^[1-9A-HJ-NP-Za-km-z]{32,44}$",
                                                         error="Not a base58 Solana public key."))
@@ -69,8 +90,8 @@ class WalletPatchSchema(Schema):
     """Body of PATCH /api/wallets/{alias}."""
 
     trading_enabled = JsonBool()
-    top_up_sol = SolAmount(validate=[validate.Range(min=0, min_inclusive=False)],
-                           metadata={"description": "SOL added to a TEST wallet's paper balance"})
+    top_up_sol = SolAmount(positive=True, metadata={
+        "description": "SOL added to a TEST wallet's paper balance (the new balance must stay below 1e21)"})
 
     @validates_schema
     def _not_empty(self, data, **kwargs):
@@ -87,7 +108,7 @@ class WalletSchema(Schema):
     public_key = fields.String(allow_none=True)
     has_secret_key = fields.Boolean()
     trading_enabled = fields.Boolean()
-    virtual_sol_balance = fields.Decimal(as_string=True)
+    virtual_sol_balance = fields.Decimal(as_string=True, metadata={"description": "SOL (decimal string)"})
     open_positions = fields.Integer()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
@@ -99,11 +120,12 @@ class _WorkflowFields(Schema):
     name = fields.String(validate=validate.Length(min=1, max=100))
     chain = fields.Dict(metadata={"description": "BUY: {trigger, conditions}; SELL: {rules} (SPEC §3)"})
     buy_amount_mode = fields.String(allow_none=True, validate=validate.OneOf([m.value for m in AmountMode]))
-    # > 0 is the core's rule; checked here too so a PATCH names it with the other field errors.
-    buy_amount_value = fields.Decimal(allow_none=True, places=None, validate=core_rule(positive_amount_problem),
-                                      metadata={"description": "fixed: SOL > 0; percent: 0 < v <= 100",
-                                                "minimum": Decimal(0)})
-    sell_amount_pct = fields.Decimal(places=None, validate=[validate.Range(min=1, max=100), at_most_decimals(2)])
+    # > 0 is the core's rule, the decimals and size are what the column holds; checked here so a PATCH names
+    # them with the other field errors. "percent: at most 100" depends on buy_amount_mode: the core checks it.
+    buy_amount_value = DecimalInput(places=SOL_DECIMALS, digits=SOL_INTEGER_DIGITS, positive=True, allow_none=True,
+                                    problem=positive_amount_problem, metadata={
+                                        "description": "fixed: SOL > 0; percent: 0 < v <= 100 (at most 9 decimals)"})
+    sell_amount_pct = DecimalInput(places=2, at_most=100, minimum=1)
     cooldown_seconds = fields.Integer(strict=True, validate=validate.Range(min=0, max=30 * 86400))
     max_open_positions = fields.Integer(strict=True, validate=validate.Range(min=1, max=100))
 
@@ -111,7 +133,7 @@ class _WorkflowFields(Schema):
 class WorkflowCreateSchema(_WorkflowFields):
     """Body of POST /api/buy/workflows."""
 
-    wallet_alias = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    wallet_alias = Alias(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     type = fields.String(required=True, validate=validate.OneOf(WORKFLOW_TYPES))
     chain = fields.Dict(required=True, metadata={"description": "BUY: {trigger, conditions}; SELL: {rules}"})
@@ -166,7 +188,7 @@ class WorkflowSchema(Schema):
 class WorkflowListArgs(Schema):
     """Filters of GET /api/buy/workflows."""
 
-    wallet_alias = fields.String()
+    wallet_alias = Alias()
     type = fields.String(validate=validate.OneOf(WORKFLOW_TYPES + ("buy", "sell")))
 
 
@@ -221,7 +243,7 @@ class ExecutionPageArgs(Schema):
     result = fields.String(validate=validate.OneOf(RESULTS))
     type = fields.String(validate=validate.OneOf(WORKFLOW_TYPES))
     mint = fields.String(validate=validate.Length(min=1, max=64))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_INT4))
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
@@ -266,13 +288,13 @@ class PredictionInSchema(Schema):
 
     id = fields.String(validate=validate.Length(min=1, max=128), data_key="id", attribute="client_id",
                        metadata={"description": "Client idempotency key: the same id twice is stored once"})
-    mint = fields.String(required=True, validate=core_rule(mint_address_problem))
+    mint = Address(required=True)
     model_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=MAX_MODEL_ID))
     probability = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=0, max=1))
-    prediction = fields.Integer(strict=True, allow_none=True)
+    prediction = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=-MAX_INT4 - 1, max=MAX_INT4))
     tag = fields.String(allow_none=True, validate=validate.Length(max=100))
-    timestamp = fields.AwareDateTime(required=True, attribute="predicted_at",
-                                     metadata={"description": "When the model predicted (timezone required)"})
+    timestamp = PointInTime(required=True, attribute="predicted_at", metadata={
+        "description": "When the model predicted (timezone required; after 2000, not in the future)"})
 
 
 class PredictionAcceptedSchema(Schema):
@@ -365,23 +387,22 @@ class PositionDetailSchema(PositionSchema):
 class PositionListArgs(Schema):
     """Filters of GET /api/positions."""
 
-    wallet_alias = fields.String()
+    wallet_alias = Alias()
     status = fields.String(validate=validate.OneOf(["OPEN", "CLOSED"]))
-    mint = fields.String(validate=core_rule(mint_address_problem))
+    mint = Address()
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=5000))
 
 
 class TradeListArgs(Schema):
     """Filters of GET /api/trades."""
 
-    wallet_alias = fields.String()
-    mint = fields.String(validate=core_rule(mint_address_problem))
+    wallet_alias = Alias()
+    mint = Address()
     limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=5000))
 
 
 class SellRequestSchema(Schema):
     """Body of POST /api/positions/{id}/sell."""
 
-    pct = fields.Decimal(load_default=Decimal(100), places=None,
-                         validate=[validate.Range(min=0, min_inclusive=False, max=100), at_most_decimals(2)],
-                         metadata={"description": "Percent of the tokens held to sell (default 100: close)"})
+    pct = DecimalInput(places=2, at_most=100, positive=True, load_default=Decimal(100),
+                       metadata={"description": "Percent of the tokens held to sell (default 100: close)"})

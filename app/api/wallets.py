@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.api import examples
 from app.api.deps import config, db
 from app.api.schemas import DeletedSchema, WalletCreateSchema, WalletPatchSchema, WalletSchema
 from app.services import wallets as wallet_service
@@ -21,7 +22,7 @@ class Wallets(MethodView):
         with db() as conn:
             return wallet_service.list_wallets(conn)
 
-    @blp.arguments(WalletCreateSchema)
+    @blp.arguments(WalletCreateSchema, example=examples.WALLET)
     @blp.response(201, WalletSchema)
     @blp.alt_response(409, description="Alias taken")
     def post(self, data):
@@ -39,7 +40,7 @@ class WalletByAlias(MethodView):
         with db() as conn:
             return wallet_service.get_wallet(conn, alias)
 
-    @blp.arguments(WalletPatchSchema)
+    @blp.arguments(WalletPatchSchema, example=examples.WALLET_PATCH)
     @blp.response(200, WalletSchema)
     @blp.alt_response(404, description="Unknown wallet")
     def patch(self, data, alias):

@@ -7,6 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from app.api import examples
 from app.api.deps import db
 from app.api.schemas import (
     CloneSchema,
@@ -48,7 +49,7 @@ class Workflows(MethodView):
             rows = workflow_service.list_workflows(conn, args.get("wallet_alias"), type_)
         return [present(row) for row in rows]
 
-    @blp.arguments(WorkflowCreateSchema)
+    @blp.arguments(WorkflowCreateSchema, example=examples.BUY_WORKFLOW)
     @blp.response(201, WorkflowSchema)
     @blp.alt_response(404, description="Unknown wallet or model")
     @blp.alt_response(409, description="The wallet already has an active SELL workflow")
@@ -67,7 +68,7 @@ class WorkflowById(MethodView):
         with db() as conn:
             return present(workflow_service.get_workflow(conn, workflow_id))
 
-    @blp.arguments(WorkflowPatchSchema)
+    @blp.arguments(WorkflowPatchSchema, example=examples.WORKFLOW_PATCH)
     @blp.response(200, WorkflowSchema)
     @blp.alt_response(404, description="Unknown workflow or model")
     def patch(self, data, workflow_id):

@@ -6,11 +6,12 @@ and the services both use them, so each rule and its wording exist once.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 
 LAMPORTS_PER_SOL = 1_000_000_000
 SOL_DECIMALS = 9
-MAX_SOL_AMOUNT = Decimal(10) ** 21 - 1  # what NUMERIC(30, 9) holds
+SOL_INTEGER_DIGITS = 21
+MAX_SOL_AMOUNT = Decimal("9" * SOL_INTEGER_DIGITS + "." + "9" * SOL_DECIMALS)  # the most NUMERIC(30, 9) holds
 _ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _INDEX = {ch: i for i, ch in enumerate(_ALPHABET)}
 
@@ -64,6 +65,15 @@ def sol_amount_problem(value: Decimal) -> str | None:
         return f"SOL amounts have at most {SOL_DECIMALS} decimals (lamports)."
     if abs(value) > MAX_SOL_AMOUNT:
         return "Too large for a SOL amount."
+    return None
+
+
+def credit_problem(balance: Decimal, amount: Decimal) -> str | None:
+    """Why crediting amount to balance would not leave a storable SOL amount, or None."""
+    with localcontext(prec=2 * (SOL_INTEGER_DIGITS + SOL_DECIMALS)):  # exact: no rounding at the edge
+        total = balance + amount
+    if total > MAX_SOL_AMOUNT:
+        return f"The balance would reach 1e{SOL_INTEGER_DIGITS} SOL, more than a balance holds."
     return None
 
 

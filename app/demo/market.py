@@ -33,9 +33,9 @@ def history(mint: str, until: datetime, seed: int, span: timedelta = HISTORY,
 
 
 def as_json(point: dict[str, Any]) -> dict[str, str]:
-    """A point as the coin-metrics API takes it."""
-    return {"ts": point["ts"].isoformat(), "price_sol": str(point["price_sol"]),
-            "volume_sol": str(point["volume_sol"])}
+    """A point as the coin-metrics API takes it (decimal strings in plain digits, never "1.2E-7")."""
+    return {"ts": point["ts"].isoformat(), "price_sol": format(point["price_sol"], "f"),
+            "volume_sol": format(point["volume_sol"], "f")}
 
 
 def price(mint: str, at: datetime, seed: int) -> Decimal:

@@ -32,10 +32,8 @@ def upsert_points(conn: Connection, mint: str, points: Sequence[dict[str, Any]])
     return len(points)
 
 
-def points_between(
-    conn: Connection, mint: str, after: datetime | None, until: datetime | None, limit: int | None = None
-) -> list[dict[str, Any]]:
-    """A mint's points with ts in (after, until] (either bound optional), newest first, at most limit."""
+def _window(mint: str, after: datetime | None, until: datetime | None) -> tuple[list[str], list[Any]]:
+    """WHERE conditions and parameters of a mint's points with ts in (after, until]."""
     where, params = ["mint = %s"], [mint]
     if after is not None:
         where.append("ts > %s")
@@ -43,6 +41,20 @@ def points_between(
     if until is not None:
         where.append("ts <= %s")
         params.append(until)
+    return where, params
+
+
+def points_between(
+    conn: Connection, mint: str, after: datetime | None, until: datetime | None, limit: int | None = None,
+    *, future: bool = False,
+) -> list[dict[str, Any]]:
+    """A mint's points with ts in (after, until] (either bound optional), newest first, at most limit.
+
+    Never a point dated after now (a mis-dated point must not pass for the latest one), unless `future`.
+    """
+    where, params = _window(mint, after, until)
+    if not future:
+        where.append("ts <= now()")
     sql = f"{_SELECT} WHERE {' AND '.join(where)} ORDER BY ts DESC"
     if limit is not None:
         sql += " LIMIT %s"
@@ -51,12 +63,15 @@ def points_between(
 
 
 def latest_point(conn: Connection, mint: str, at: datetime | None = None) -> dict[str, Any] | None:
-    """A mint's latest point at or before `at` (the newest stored one when `at` is None)."""
-    if at is None:
-        return conn.execute(f"{_SELECT} WHERE mint = %s ORDER BY ts DESC LIMIT 1", (mint,)).fetchone()
-    return conn.execute(
-        f"{_SELECT} WHERE mint = %s AND ts <= %s ORDER BY ts DESC LIMIT 1", (mint, at)
-    ).fetchone()
+    """A mint's latest point at or before `at` and now (the newest one not dated in the future when `at` is None)."""
+    rows = points_between(conn, mint, None, at, 1)
+    return rows[0] if rows else None
+
+
+def delete_points(conn: Connection, mint: str, after: datetime | None, until: datetime | None) -> int:
+    """Delete a mint's points with ts in (after, until] (either bound optional, future ones included); how many."""
+    where, params = _window(mint, after, until)
+    return conn.execute(f"DELETE FROM coin_metrics WHERE {' AND '.join(where)}", params).rowcount
 
 
 def latest_price(conn: Connection, mint: str) -> tuple[Decimal, datetime] | None:

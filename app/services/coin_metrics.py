@@ -42,9 +42,18 @@ def ingest_metrics(conn: Connection, mint: str, data: dict[str, Any]) -> dict[st
 def list_metrics(
     conn: Connection, mint: str, after: datetime | None, until: datetime | None, limit: int
 ) -> list[dict[str, Any]]:
-    """A mint's points with ts in (after, until], newest first."""
+    """A mint's points with ts in (after, until], newest first; until defaults to now (an explicit later
+    `until` shows mis-dated future points, so they can be found and deleted)."""
     require_mint_address(mint)
-    return metrics_repo.points_between(conn, mint, after, until, limit)
+    return metrics_repo.points_between(conn, mint, after, until, limit, future=until is not None)
+
+
+def delete_metrics(conn: Connection, mint: str, after: datetime | None, until: datetime | None) -> dict[str, Any]:
+    """Delete a mint's points with ts in (after, until] (no bound: all of them); how many were deleted."""
+    require_mint_address(mint)
+    with conn.transaction():
+        deleted = metrics_repo.delete_points(conn, mint, after, until)
+    return {"mint": mint, "deleted": deleted}
 
 
 def get_coin(conn: Connection, mint: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from psycopg import Connection, errors
 
 from app import secrets
 from app.config import Config
+from app.core.solana import credit_problem
 from app.core.states import WalletType
 from app.errors import Conflict, Invalid, NotFound
 from app.repos import wallets as wallet_repo
@@ -58,13 +59,22 @@ def update_wallet(conn: Connection, alias: str, data: dict[str, Any]) -> dict[st
         wallet = wallet_repo.get_by_alias(conn, alias, for_update=True)
         if wallet is None:
             raise NotFound(f"Wallet {alias!r} not found.")
-        if "top_up_sol" in data and wallet["type"] != WalletType.TEST:
-            raise Invalid.from_paths({("top_up_sol",): ["Only TEST wallets have a virtual balance to top up."]})
+        if "top_up_sol" in data:
+            _check_top_up(wallet, data["top_up_sol"])
         if "trading_enabled" in data:
             wallet_repo.set_trading_enabled(conn, wallet["id"], data["trading_enabled"])
         if "top_up_sol" in data:
             wallet_repo.credit(conn, wallet["id"], data["top_up_sol"])
         return wallet_repo.get(conn, wallet["id"])
+
+
+def _check_top_up(wallet: dict[str, Any], amount: Decimal) -> None:
+    """Raise Invalid naming top_up_sol unless the wallet is TEST and the new balance is storable."""
+    if wallet["type"] != WalletType.TEST:
+        raise Invalid.from_paths({("top_up_sol",): ["Only TEST wallets have a virtual balance to top up."]})
+    problem = credit_problem(wallet["virtual_sol_balance"], amount)
+    if problem:
+        raise Invalid.from_paths({("top_up_sol",): [problem]})
 
 
 def delete_wallet(conn: Connection, alias: str) -> None:

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from app.core.chains.paths import FieldPath
 from app.core.chains.types import AmountMode, WorkflowType
-from app.core.solana import MAX_SOL_AMOUNT, sol_amount_problem
+from app.core.solana import MAX_SOL_AMOUNT, SOL_DECIMALS, decimal_places, sol_amount_problem
 
 MAX_FIXED_BUY_SOL = MAX_SOL_AMOUNT
 
@@ -41,7 +41,16 @@ def _buy_amount_value_problem(amount_mode: str | None, value: Decimal | None) ->
     if problem := positive_amount_problem(value):
         return problem
     if amount_mode == AmountMode.PERCENT:
-        return "A percent of the balance must be at most 100." if value > 100 else None
+        return _percent_problem(value)
     if amount_mode == AmountMode.FIXED:
         return sol_amount_problem(value)
+    return None
+
+
+def _percent_problem(value: Decimal) -> str | None:
+    """A percent of the balance is stored like a SOL amount (9 decimals) and is at most 100."""
+    if value > 100:
+        return "A percent of the balance must be at most 100."
+    if decimal_places(value) > SOL_DECIMALS:
+        return f"A percent of the balance has at most {SOL_DECIMALS} decimals."
     return None
