@@ -13,6 +13,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from typing import Any
 from uuid import UUID
 
@@ -85,12 +86,16 @@ class RequestWork:
     """The write request's connection, transaction, deferred dispatcher and audit target."""
 
     def __init__(self, resources: bootstrap.Process):
-        self._connection = resources.db()
-        self.conn = self._connection.__enter__()
-        self._transaction = self.conn.transaction()
-        self._transaction.__enter__()
-        self.dispatcher = DeferredDispatcher(resources.dispatcher)
-        self.target, self.before = _target_before(self.conn)
+        self._resources = ExitStack()
+        try:
+            self.conn = self._resources.enter_context(resources.db())
+            self._transaction = self.conn.transaction()
+            self._transaction.__enter__()
+            self.dispatcher = DeferredDispatcher(resources.dispatcher)
+            self.target, self.before = _target_before(self.conn)
+        except BaseException:
+            self._resources.close()  # the transaction rolls back with its connection's return to the pool
+            raise
 
     def finish(self, response: Response | None) -> None:
         """Audit and commit when the response is a success, roll back otherwise; then release the connection."""
@@ -104,7 +109,7 @@ class RequestWork:
             else:
                 self._transaction.__exit__(Rollback, Rollback(), None)
         finally:
-            self._connection.__exit__(None, None, None)
+            self._resources.close()
         if committed:
             self.dispatcher.flush()
 
