@@ -6,21 +6,20 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from app.api.deps import db
+from app.api.schemas import PageArgs, PageSchema
 from app.services import audit as audit_service
 
 blp = Blueprint("audit", __name__, url_prefix="/api/audit",
                 description="Who changed what through the API: key, method, path, target, before and after.")
 
 
-class AuditArgs(Schema):
+class AuditArgs(PageArgs):
     """Filters and page of GET /api/audit."""
 
     since = fields.AwareDateTime(metadata={"description": "Entries at or after this time (timezone required)"})
     key = fields.String(validate=validate.Length(min=1, max=64), metadata={"description": "API key name"})
     target = fields.String(validate=validate.Length(min=1, max=500),
                            metadata={"description": "e.g. wallet:paper, workflow:<id>, position:<id>"})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
 class AuditEntrySchema(Schema):
@@ -37,14 +36,10 @@ class AuditEntrySchema(Schema):
     client_addr = fields.String(allow_none=True)
 
 
-class AuditPageSchema(Schema):
+class AuditPageSchema(PageSchema):
     """A page of audit entries with the total count."""
 
     items = fields.List(fields.Nested(AuditEntrySchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
 
 
 @blp.route("")

@@ -236,25 +236,35 @@ class RecentArgs(Schema):
     result = fields.String(validate=validate.OneOf(RESULTS))
 
 
-class ExecutionPageArgs(Schema):
+class PageArgs(Schema):
+    """?page=&page_size= of a paginated list (page 1 first)."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_INT4))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+class PageSchema(Schema):
+    """A page's position in the whole list; subclasses add `items`."""
+
+    page = fields.Integer()
+    page_size = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+class ExecutionPageArgs(PageArgs):
     """Filters and page of GET /api/buy/workflow-executions."""
 
     workflow_id = fields.UUID()
     result = fields.String(validate=validate.OneOf(RESULTS))
     type = fields.String(validate=validate.OneOf(WORKFLOW_TYPES))
     mint = fields.String(validate=validate.Length(min=1, max=64))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_INT4))
-    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
-class ExecutionPageSchema(Schema):
+class ExecutionPageSchema(PageSchema):
     """A page of executions with the total count."""
 
     items = fields.List(fields.Nested(ExecutionSchema))
-    page = fields.Integer()
-    page_size = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
 
 
 class ExecutionCountsSchema(Schema):
