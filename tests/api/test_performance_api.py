@@ -10,35 +10,11 @@ from decimal import Decimal
 import pytest
 
 from app.core.performance import ratio
-from app.services.buy_engine import evaluate_prediction
-from app.services.sell_engine import check_position
-from tests.factories import (
-    ENTRY_PRICE,
-    MovingPrice,
-    add_mint,
-    buy_deps,
-    buy_workflow,
-    mint_for,
-    sell_deps,
-    sell_workflow,
-    store_prediction,
-)
+from tests.factories import buy_workflow, mint_for, sell_workflow
+from tests.factories import engine_buy as buy
+from tests.factories import engine_sell_check as sell_at
 
 WIN, LOSS, OPEN, OTHER = (mint_for(name) for name in ("win", "loss", "open", "other"))
-
-
-def buy(conn, model_id: int, mint: str) -> dict:
-    """The BUY engine buys `mint` on a prediction of `model_id`; the new position's row."""
-    add_mint(conn, mint)
-    evaluate_prediction(conn, store_prediction(conn, model_id, 0.9, mint=mint), buy_deps())
-    return conn.execute("SELECT * FROM positions WHERE mint = %s AND status = 'OPEN'", (mint,)).fetchone()
-
-
-def sell_at(conn, position: dict, factor: str, after: timedelta) -> dict:
-    """One sell check with the market at ENTRY_PRICE x factor, `after` the position opened."""
-    clock = position["opened_at"] + after
-    deps = sell_deps(MovingPrice(ENTRY_PRICE * Decimal(factor)), clock=lambda: clock)
-    return check_position(conn, position["id"], deps)
 
 
 def row(conn, position: dict) -> dict:
