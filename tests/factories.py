@@ -270,3 +270,21 @@ def add_position(conn: Connection, wallet_id: Any, mint: str = MINT, **columns: 
 def upload_body(name: str, feature_names: list[str], seed: int = 0) -> dict[str, Any]:
     """The JSON body of POST /api/models for a freshly trained model over these feature names."""
     return model_body(train_booster(len(feature_names), seed), name, feature_names=feature_names)
+
+
+# --- trades made by the engines -----------------------------------------------
+
+def engine_buy(conn: Connection, model_id: int, mint: str) -> dict[str, Any]:
+    """The BUY engine buys `mint` (0.05 SOL at ENTRY_PRICE) on a 0.9 prediction of `model_id`; the new position."""
+    add_mint(conn, mint)
+    evaluate_prediction(conn, store_prediction(conn, model_id, 0.9, mint=mint), buy_deps())
+    return conn.execute("SELECT * FROM positions WHERE mint = %s AND status = 'OPEN'", (mint,)).fetchone()
+
+
+def engine_sell_check(conn: Connection, position: dict[str, Any], factor: str, after: timedelta) -> dict[str, Any]:
+    """One SELL engine check of `position` with the market at ENTRY_PRICE x factor, `after` it opened; its outcome."""
+    from app.services.sell_engine import check_position
+
+    clock = position["opened_at"] + after
+    return check_position(conn, position["id"], sell_deps(MovingPrice(ENTRY_PRICE * Decimal(factor)),
+                                                          clock=lambda: clock))

@@ -416,3 +416,75 @@ class SellRequestSchema(Schema):
 
     pct = DecimalInput(places=2, at_most=100, positive=True, load_default=Decimal(100),
                        metadata={"description": "Percent of the tokens held to sell (default 100: close)"})
+
+
+# --- performance ---------------------------------------------------------
+
+class PerformanceArgs(Schema):
+    """?from=&to= of the performance reports: the positions closed in [from, to)."""
+
+    from_ = fields.AwareDateTime(data_key="from", format="iso", metadata={
+        "description": "Inclusive lower bound on the positions' closed_at (default: none); not after to"})
+    to = fields.AwareDateTime(format="iso", metadata={
+        "description": "Exclusive upper bound on the positions' closed_at (default: none)"})
+
+    @validates_schema
+    def _ordered(self, data, **kwargs):
+        if "from_" in data and "to" in data and data["from_"] > data["to"]:
+            raise ValidationError("Must not be after to.", "from")
+
+
+class EquityPointSchema(Schema):
+    """Equity after one closed position (cumulative realised P&L from the starting equity)."""
+
+    at = fields.DateTime(metadata={"description": "The position's closed_at"})
+    position_id = fields.String()
+    pnl_sol = fields.Decimal(as_string=True)
+    equity_sol = fields.Decimal(as_string=True)
+
+
+class RuleExitsSchema(Schema):
+    """The sells one rule (or reason) made and their summed realised P&L."""
+
+    rule = fields.String()
+    exits = fields.Integer()
+    realized_pnl_sol = fields.Decimal(as_string=True)
+
+
+class DayPnlSchema(Schema):
+    """Positions closed on one UTC day and their summed realised P&L."""
+
+    day = fields.Date()
+    trades = fields.Integer()
+    realized_pnl_sol = fields.Decimal(as_string=True)
+
+
+class PerformanceSchema(Schema):
+    """Performance of a wallet or BUY workflow: a trade is a closed position (partial sells count toward it);
+    figures as defined in app/core/performance.py; SOL amounts, ratios and percentages as decimal strings."""
+
+    wallet_alias = fields.String(allow_none=True)
+    workflow_id = fields.UUID(allow_none=True)
+    from_ = fields.DateTime(data_key="from", attribute="from", allow_none=True)
+    to = fields.DateTime(allow_none=True)
+    trades = fields.Integer()
+    wins = fields.Integer()
+    losses = fields.Integer()
+    breakeven = fields.Integer()
+    realized_pnl_sol = fields.Decimal(as_string=True)
+    gross_win_sol = fields.Decimal(as_string=True)
+    gross_loss_sol = fields.Decimal(as_string=True)
+    win_rate_pct = fields.Decimal(as_string=True, allow_none=True)
+    avg_win_sol = fields.Decimal(as_string=True, allow_none=True)
+    avg_loss_sol = fields.Decimal(as_string=True, allow_none=True)
+    profit_factor = fields.Decimal(as_string=True, allow_none=True, metadata={
+        "description": "gross wins / |gross losses| (null when there is no loss)"})
+    max_drawdown_sol = fields.Decimal(as_string=True)
+    max_drawdown_pct = fields.Decimal(as_string=True, allow_none=True, metadata={
+        "description": "Largest fall below the running peak in % of that peak (null when no peak is above 0)"})
+    avg_holding_seconds = fields.Decimal(as_string=True, allow_none=True)
+    starting_equity_sol = fields.Decimal(as_string=True, metadata={
+        "description": "Where the equity curve starts: 0 (the curve is the cumulative realised P&L)"})
+    equity_curve = fields.List(fields.Nested(EquityPointSchema))
+    exits_by_rule = fields.List(fields.Nested(RuleExitsSchema))
+    pnl_by_day = fields.List(fields.Nested(DayPnlSchema))

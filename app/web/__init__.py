@@ -31,6 +31,12 @@ def positions_page():
     return render_template("web/positions.html", page="positions")
 
 
+@bp.get("/performance")
+def performance_page():
+    """Performance of a wallet or BUY workflow: figures, the equity curve, exits by rule, P&L per day."""
+    return render_template("web/performance.html", page="performance")
+
+
 @bp.get("/signin")
 def signin_page():
     """The sign-in form: asks for the API key, then returns to the page the browser came from."""

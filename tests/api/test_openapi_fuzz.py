@@ -53,6 +53,8 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/coins/{mint}/metrics": {"metrics.ts", "decimals"},  # one point per instant; decimals first
     "POST /api/models": {"model_base64", "model_format", "feature_names"},  # an XGBoost model, known features
     "POST /api/models/{model_id}/predict": {"mint"},  # fresh enough coin metrics of the mint
+    "GET /api/wallets/{alias}/performance": {"from"},  # not after to
+    "GET /api/buy/workflows/{workflow_id}/performance": {"from"},  # not after to
 }
 
 

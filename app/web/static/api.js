@@ -118,5 +118,8 @@ export const api = {
     request("GET", "/api/positions", { query: { status, wallet_alias: walletAlias } }),
   position: (id) => request("GET", `/api/positions/${enc(id)}`),
   sellPosition: (id, pct) => request("POST", `/api/positions/${enc(id)}/sell`, { body: { pct } }),
+  // performance of closed positions: query { from, to } (ISO times, [from, to))
+  walletPerformance: (alias, query) => request("GET", `/api/wallets/${enc(alias)}/performance`, { query }),
+  workflowPerformance: (id, query) => request("GET", `/api/buy/workflows/${enc(id)}/performance`, { query }),
   coinMetrics: (mint, query) => request("GET", `/api/coins/${enc(mint)}/metrics`, { query }),
 };
