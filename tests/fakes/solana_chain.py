@@ -14,6 +14,10 @@ What solders 0.29's `solders.litesvm.LiteSVM` is (learned by running it, the fac
   (compute-unit limit x price / 10^6, rounded up); a failed instruction rolls every change back except the
   fee, which is charged; a bad signature fails with "SignatureFailure" and charges nothing.
 - Metadata has no pre/post balances: the harness snapshots the message's accounts around each execution.
+- Without `with_blockhash_check(False)` a random hash, or the previous latest one after `expire_blockhash()`,
+  fails with "BlockhashNotFound".
+- Sending SOL that leaves a new system account below its rent-exempt minimum (890,880 lamports for 0 bytes)
+  fails with {"InsufficientFundsForRent": {"account_index": i}} and charges the fee, as on mainnet.
 - Transaction history is on by default: sending the same transaction again fails with "AlreadyProcessed".
 - `airdrop(address, lamports)` pays from an internal account holding 10^15 lamports (`with_lamports` changes
   it); a larger airdrop returns FailedTransactionMetadata instead of raising, and amounts >= 2^64 raise
