@@ -56,6 +56,8 @@ def lamports_out(raw_tokens: int, price_sol: Decimal, decimals: int) -> int:
 class FakeJupiter:
     """A Jupiter quote API on 127.0.0.1 whose prices and failures the test controls while it runs."""
 
+    handler_class: type[BaseHTTPRequestHandler]  # set below the handler's definition
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tokens: dict[str, _Token] = {}
@@ -74,7 +76,7 @@ class FakeJupiter:
 
     def start(self) -> FakeJupiter:
         """Listen on a free loopback port in a background thread."""
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_class)
         server.fake = self  # type: ignore[attr-defined]
         threading.Thread(target=server.serve_forever, args=(0.02,), name="fake-jupiter", daemon=True).start()
         self._server = server
@@ -133,8 +135,17 @@ class FakeJupiter:
         """The response to one GET: recorded, delayed, canned or computed from the prices."""
         parts = urlsplit(raw_path)
         query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
+        injected = self.injected_answer(parts.path, query, headers)
+        if injected is not None:
+            return injected
+        if parts.path != f"{API_PREFIX}/quote":
+            return _json_answer(404, {"error": f"Route GET:{parts.path} not found"})
+        return self._quote(query)
+
+    def injected_answer(self, path: str, query: dict[str, str], headers: dict[str, str]) -> Answer | None:
+        """Record a request, wait out its injected delay; the canned or 401 answer it gets, if any."""
         with self._lock:
-            self.requests.append((parts.path, query, headers))
+            self.requests.append((path, query, headers))
             delay = self._delays.popleft() if self._delays else 0.0
             canned = self._canned.popleft() if self._canned else None
             api_key = self._api_key
@@ -144,9 +155,7 @@ class FakeJupiter:
             return canned
         if api_key is not None and headers.get("x-api-key") != api_key:
             return _json_answer(401, {"error": "Unauthorized: missing or invalid x-api-key"})
-        if parts.path != f"{API_PREFIX}/quote":
-            return _json_answer(404, {"error": f"Route GET:{parts.path} not found"})
-        return self._quote(query)
+        return None
 
     def _quote(self, query: dict[str, str]) -> Answer:
         amount, slippage = query.get("amount", ""), query.get("slippageBps", "50")
@@ -213,3 +222,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""
+
+
+FakeJupiter.handler_class = _Handler
