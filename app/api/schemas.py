@@ -139,7 +139,8 @@ class WalletSchema(Schema):
 
 class _WorkflowFields(Schema):
     name = fields.String(validate=validate.Length(min=1, max=100))
-    chain = fields.Dict(metadata={"description": "BUY: {trigger, conditions}; SELL: {rules} (SPEC §3)"})
+    chain = fields.Dict(metadata={
+        "description": "BUY: {trigger, conditions, filters?, sizing?}; SELL: {rules} (SPEC §3; README Safety)"})
     buy_amount_mode = fields.String(allow_none=True, validate=validate.OneOf([m.value for m in AmountMode]))
     # > 0 is the core's rule, the decimals and size are what the column holds; checked here so a PATCH names
     # them with the other field errors. "percent: at most 100" depends on buy_amount_mode: the core checks it.

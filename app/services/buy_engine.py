@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -22,6 +22,7 @@ from psycopg import Connection, errors
 from app.core.buy import BuyWorkflow, Decision, PredictionSignal, WalletState, condition_step, precheck, size_buy
 from app.core.chains import AmountMode, WorkflowType, load_stored_chain
 from app.core.clock import Clock
+from app.core.filters import MarketPoint, confidence_amount, market_check, mint_list_check
 from app.core.guards import DailyUsage, HaltState, WalletLimits, effective_halt, halt_check, limits_check
 from app.core.paper import buy_fill, buy_swap_lamports
 from app.core.solana import lamports_to_sol, sol_to_lamports
@@ -181,12 +182,10 @@ def _buy_locked(conn: Connection, ev: _Evaluation, row: dict[str, Any], workflow
     state = buy_candidates.lock_for_buy(conn, workflow.id, ev.prediction["mint"])
     if state is None or not state["is_active"] or not state["trading_enabled"]:
         return _outcome(row, BuyOutcome.SKIPPED, "workflow or wallet switched off meanwhile")
-    halted = halt_check(_halt(conn, ev.deps))  # after the wallet lock: a halt waits for this transaction
-    if not halted.goes_on:
-        return _conclude(conn, ev, row, halted.outcome, (*steps, *halted.steps), halted.reason)
-    again = _precheck(ev, workflow, state)
-    if not again.goes_on:
-        return _conclude(conn, ev, row, again.outcome, (*steps, *again.steps[1:]), again.reason)
+    checked = _recheck(conn, ev, workflow, state)
+    steps += checked.steps
+    if not checked.goes_on:
+        return _conclude(conn, ev, row, checked.outcome, steps, checked.reason)
     sized = _size_within_limits(conn, ev, workflow, state)
     steps += sized.steps
     if not sized.goes_on:
@@ -199,6 +198,31 @@ def _buy_locked(conn: Connection, ev: _Evaluation, row: dict[str, Any], workflow
     return _fill_buy(conn, ev, row, sized.amount_sol, decimals, steps)
 
 
+def _recheck(conn: Connection, ev: _Evaluation, workflow: BuyWorkflow, state: dict[str, Any]) -> Decision:
+    """Under the wallet's lock: the halt, the first pass's rules on fresh state, the workflow's filters."""
+    halted = halt_check(_halt(conn, ev.deps))  # after the wallet lock: a halt waits for this transaction
+    if not halted.goes_on:
+        return halted
+    again = _precheck(ev, workflow, state)
+    if not again.goes_on:
+        return Decision(again.outcome, again.steps[1:], again.reason)
+    return _filters(conn, ev, workflow)
+
+
+def _filters(conn: Connection, ev: _Evaluation, workflow: BuyWorkflow) -> Decision:
+    """The workflow's mint lists, then its market minimums against the mint's latest metrics point."""
+    filters = workflow.chain.filters
+    if filters is None:
+        return Decision(None)
+    listed = mint_list_check(filters, ev.prediction["mint"])
+    if not listed.goes_on or not filters.needs_metrics:
+        return listed
+    row = coin_metrics.latest_market_point(conn, ev.prediction["mint"], ev.at())
+    point = None if row is None else MarketPoint(row["ts"], row["liquidity_sol"], row["volume_sol"])
+    market = market_check(filters, point)
+    return Decision(market.outcome, (*listed.steps, *market.steps), market.reason)
+
+
 def _halt(conn: Connection, deps: BuyDeps) -> HaltState:
     """The halt in force, its row share-locked for the rest of the buy's transaction."""
     stored = trading_state.read_for_buy(conn)
@@ -208,8 +232,14 @@ def _halt(conn: Connection, deps: BuyDeps) -> HaltState:
 
 
 def _size_within_limits(conn: Connection, ev: _Evaluation, workflow: BuyWorkflow, state: dict[str, Any]) -> Decision:
-    """size_buy, then the wallet's limits on that amount (usage read under the wallet's lock)."""
+    """Confidence sizing (if set), size_buy, then the wallet's limits on that amount (usage read under the lock)."""
+    scaled: tuple[dict[str, Any], ...] = ()
+    if workflow.chain.sizing is not None:
+        value, step = confidence_amount(workflow.chain.sizing, workflow.amount_value,
+                                        workflow.chain.trigger.min_probability, ev.signal.probability)
+        workflow, scaled = replace(workflow, amount_value=value), (step,)
     sized = size_buy(workflow, state["virtual_sol_balance"])
+    sized = Decision(sized.outcome, (*scaled, *sized.steps), sized.reason, sized.amount_sol)
     if not sized.goes_on:
         return sized
     limits = WalletLimits(state["max_buys_per_day"], state["max_daily_loss_sol"], state["max_position_pct"],
