@@ -215,3 +215,27 @@ CREATE TABLE service_secrets (
     value      TEXT NOT NULL,
     created_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+
+-- migrate: 6 risk guards: emergency stop, per-wallet limits and circuit breaker
+-- One row: the emergency stop. A buy reads it FOR SHARE after locking its wallet, and a halt UPDATEs it, so a
+-- halt returns only after the buys already past the check have committed, and every later buy sees it.
+CREATE TABLE trading_state (
+    id         BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (id),
+    halted     BOOLEAN NOT NULL DEFAULT FALSE,
+    halt_sells BOOLEAN NOT NULL DEFAULT FALSE,
+    reason     TEXT,
+    halted_by  TEXT,
+    halted_at  TIMESTAMPTZ,
+    updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+INSERT INTO trading_state DEFAULT VALUES;
+-- Per-wallet limits (NULL: no limit) and the circuit breaker over consecutive losing sells.
+ALTER TABLE wallets ADD COLUMN max_buys_per_day INTEGER CHECK (max_buys_per_day BETWEEN 1 AND 1000000);
+ALTER TABLE wallets ADD COLUMN max_daily_loss_sol NUMERIC(30, 9) CHECK (max_daily_loss_sol > 0);
+ALTER TABLE wallets ADD COLUMN max_position_pct NUMERIC(5, 2) CHECK (max_position_pct > 0 AND max_position_pct <= 100);
+ALTER TABLE wallets ADD COLUMN breaker_losing_sells INTEGER NOT NULL DEFAULT 3
+    CHECK (breaker_losing_sells BETWEEN 1 AND 1000);
+ALTER TABLE wallets ADD COLUMN losing_streak INTEGER NOT NULL DEFAULT 0 CHECK (losing_streak >= 0);
+ALTER TABLE wallets ADD COLUMN breaker_tripped_at TIMESTAMPTZ;
+ALTER TABLE wallets ADD COLUMN breaker_reason TEXT;
+CREATE INDEX idx_trade_logs_wallet_action_created ON trade_logs (wallet_id, action, created_at);

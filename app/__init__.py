@@ -114,11 +114,23 @@ def _document_fields(app: Flask, api: Api) -> None:
 
 
 def _register_blueprints(api: Api) -> None:
-    from app.api import audit, coins, health, models, performance, positions, predictions, schemas, wallets, workflows
+    from app.api import (
+        audit,
+        coins,
+        health,
+        models,
+        performance,
+        positions,
+        predictions,
+        schemas,
+        trading,
+        wallets,
+        workflows,
+    )
 
     schemas.register_spec(api)
     predictions.register_spec(api)
-    for module in (health, wallets, workflows, predictions, coins, models, positions, audit, performance):
+    for module in (health, wallets, workflows, predictions, coins, models, positions, audit, performance, trading):
         api.register_blueprint(module.blp)
 
 

@@ -110,7 +110,7 @@ def buy_deps(config: Config, source: PriceSource, predict: Predictor, dispatcher
              clock: Clock | None = None) -> BuyDeps:
     """BuyDeps from parts (live trading passes a dispatcher; simulated runs a clock and none)."""
     deps = BuyDeps(price_source=source, predict=predict, fee_bps=config.paper_fee_bps, clock=clock,
-                   lease_seconds=config.prediction_lease_seconds)
+                   lease_seconds=config.prediction_lease_seconds, config_halt=config.trading_halted)
     if dispatcher is not None:  # live trading: a prediction that waited too long is not acted on
         deps.on_position_opened = dispatcher.watch_position
         deps.max_age_seconds = config.prediction_max_age_seconds

@@ -59,6 +59,7 @@ class Config:
     max_request_bytes: int = 8 * 1024 * 1024  # request body limit of every route but the model upload
     max_model_upload_bytes: int = 40 * 1024 * 1024  # POST /api/models: a 20 MiB model as base64, and its fields
     max_clock_skew_seconds: int = 60  # how far in the future a posted timestamp may be
+    trading_halted: bool = False  # TRADING_HALTED: no buy from the start (sells go on); cleared only by unsetting it
 
     @property
     def embedded(self) -> bool:
@@ -209,6 +210,7 @@ def _trading_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "rate_limit_read": _rate(env, "RATE_LIMIT_READ", "1200/minute"),
         "rate_limit_write": _rate(env, "RATE_LIMIT_WRITE", "600/minute"),
         "max_clock_skew_seconds": _int(env, "MAX_CLOCK_SKEW_SECONDS", 60, 0, 3600),
+        "trading_halted": _bool(env, "TRADING_HALTED", False),
     }
 
 

@@ -24,6 +24,7 @@ from app.migrate import migrate
 from tests import factories
 
 MIGRATIONS_TABLE = "schema_version"  # app/migrate.py's record of the applied migrations, never emptied
+SINGLETONS = "INSERT INTO trading_state DEFAULT VALUES"
 
 
 @pytest.fixture(scope="session")
@@ -81,6 +82,7 @@ def empty_tables(database_url) -> Callable[[psycopg.Connection], None]:
 
     def _empty(connection: psycopg.Connection) -> None:
         connection.execute(statement)
+        connection.execute(SINGLETONS)  # rows the migrations seed, as a fresh database has them
     return _empty
 
 

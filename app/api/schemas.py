@@ -86,7 +86,20 @@ class WalletCreateSchema(Schema):
                                metadata={"description": "REAL wallets: base58 signing key, stored encrypted"})
 
 
-class WalletPatchSchema(Schema):
+class _WalletLimitFields(Schema):
+    """A wallet's risk limits (null: no limit) and its circuit breaker's threshold."""
+
+    max_buys_per_day = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=1_000_000),
+                                      metadata={"description": "Buys per UTC day at most (null: no limit)"})
+    max_daily_loss_sol = SolAmount(positive=True, allow_none=True, metadata={
+        "description": "Net realised loss per UTC day, SOL, at which buys stop (null: no limit)"})
+    max_position_pct = DecimalInput(places=2, at_most=100, positive=True, allow_none=True, metadata={
+        "description": "A buy's amount at most this % of the balance (null: no limit)"})
+    breaker_losing_sells = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000), metadata={
+        "description": "Consecutive losing sells that trip the circuit breaker (pausing buys); default 3"})
+
+
+class WalletPatchSchema(_WalletLimitFields):
     """Body of PATCH /api/wallets/{alias}."""
 
     trading_enabled = JsonBool()
@@ -96,7 +109,7 @@ class WalletPatchSchema(Schema):
     @validates_schema
     def _not_empty(self, data, **kwargs):
         if not data:
-            raise ValidationError("Give trading_enabled and/or top_up_sol.", "_schema")
+            raise ValidationError("Give trading_enabled, top_up_sol and/or a limit.", "_schema")
 
 
 class WalletSchema(Schema):
@@ -110,6 +123,14 @@ class WalletSchema(Schema):
     trading_enabled = fields.Boolean()
     virtual_sol_balance = fields.Decimal(as_string=True, metadata={"description": "SOL (decimal string)"})
     open_positions = fields.Integer()
+    max_buys_per_day = fields.Integer(allow_none=True)
+    max_daily_loss_sol = fields.Decimal(as_string=True, allow_none=True, metadata={"description": "SOL"})
+    max_position_pct = fields.Decimal(as_string=True, allow_none=True)
+    breaker_losing_sells = fields.Integer()
+    losing_streak = fields.Integer(metadata={"description": "Consecutive losing sells so far"})
+    breaker_tripped_at = fields.DateTime(allow_none=True, metadata={
+        "description": "When the circuit breaker paused buys (null: closed)"})
+    breaker_reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 
@@ -118,7 +139,8 @@ class WalletSchema(Schema):
 
 class _WorkflowFields(Schema):
     name = fields.String(validate=validate.Length(min=1, max=100))
-    chain = fields.Dict(metadata={"description": "BUY: {trigger, conditions}; SELL: {rules} (SPEC §3)"})
+    chain = fields.Dict(metadata={
+        "description": "BUY: {trigger, conditions, filters?, sizing?}; SELL: {rules} (SPEC §3; README Safety)"})
     buy_amount_mode = fields.String(allow_none=True, validate=validate.OneOf([m.value for m in AmountMode]))
     # > 0 is the core's rule, the decimals and size are what the column holds; checked here so a PATCH names
     # them with the other field errors. "percent: at most 100" depends on buy_amount_mode: the core checks it.

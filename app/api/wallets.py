@@ -44,7 +44,7 @@ class WalletByAlias(MethodView):
     @blp.response(200, WalletSchema)
     @blp.alt_response(404, description="Unknown wallet")
     def patch(self, data, alias):
-        """Switch trading on/off or top up a TEST wallet's paper balance."""
+        """Switch trading on/off, top up a TEST wallet's paper balance or set its limits (null: no limit)."""
         with db() as conn:
             return wallet_service.update_wallet(conn, alias, data)
 
@@ -56,3 +56,13 @@ class WalletByAlias(MethodView):
         with db() as conn:
             wallet_service.delete_wallet(conn, alias)
         return {"status": "deleted", "id": alias}
+
+
+@blp.route("/<string:alias>/circuit-breaker/reset")
+class CircuitBreakerReset(MethodView):
+    @blp.response(200, WalletSchema)
+    @blp.alt_response(404, description="Unknown wallet")
+    def post(self, alias):
+        """Close the wallet's circuit breaker: its BUY workflows buy again; the losing streak restarts at 0."""
+        with db() as conn:
+            return wallet_service.reset_circuit_breaker(conn, alias)

@@ -69,6 +69,7 @@ class CheckResult(StrEnum):
     NO_PRICE = "no_price"
     NO_SELL_WORKFLOW = "no_sell_workflow"  # no active SELL workflow, or trading disabled
     NOT_OPEN = "not_open"  # closed meanwhile: stop checking it
+    HALTED = "halted"  # an emergency stop halts sells too: not sold, checked again next interval
 
 
 class CloseReason(StrEnum):

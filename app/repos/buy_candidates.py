@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -34,9 +35,24 @@ def active_for_trigger(conn: Connection, model_id: int, mint: str) -> list[dict[
 def lock_for_buy(conn: Connection, workflow_id: UUID, mint: str) -> dict[str, Any] | None:
     """Row-lock the workflow's wallet (serialising its buys) and re-read the state; None if no longer eligible."""
     return conn.execute(
-        f"""SELECT tw.is_active, w.trading_enabled, w.virtual_sol_balance, {_STATE}
+        f"""SELECT tw.is_active, w.trading_enabled, w.virtual_sol_balance, w.id AS wallet_id, w.max_buys_per_day,
+                   w.max_daily_loss_sol, w.max_position_pct, w.breaker_tripped_at, w.breaker_reason, {_STATE}
             FROM trading_workflows tw JOIN wallets w ON w.id = tw.wallet_id
             WHERE tw.id = %(workflow_id)s
             FOR UPDATE OF w""",
         {"workflow_id": workflow_id, "mint": mint},
+    ).fetchone()
+
+
+def daily_usage(conn: Connection, wallet_id: UUID, at: datetime | None) -> dict[str, Any]:
+    """The wallet's buys and net realised P&L of its sells since 00:00 UTC of `at` (None: the database's now())."""
+    return conn.execute(
+        """SELECT count(*) FILTER (WHERE action = 'BUY') AS buys_today,
+                  coalesce(sum(realized_pnl_sol) FILTER (WHERE action = 'SELL'), 0) AS realized_pnl_today_sol
+           FROM trade_logs
+           WHERE wallet_id = %(wallet_id)s
+             AND created_at >= date_trunc('day', coalesce(%(at)s::timestamptz, now()) AT TIME ZONE 'UTC')
+                               AT TIME ZONE 'UTC'
+             AND created_at <= coalesce(%(at)s::timestamptz, now())""",
+        {"wallet_id": wallet_id, "at": at},
     ).fetchone()

@@ -99,3 +99,11 @@ def set_symbol(conn: Connection, mint: str, symbol: str) -> bool:
     """Change a known mint's symbol; False when the mint is not recorded."""
     cur = conn.execute("UPDATE mints SET symbol = %s, updated_at = now() WHERE mint = %s", (symbol, mint))
     return cur.rowcount == 1
+
+
+def latest_market_point(conn: Connection, mint: str, at: datetime | None) -> dict[str, Any] | None:
+    """The mint's latest metrics point at or before `at` (None: the database's now()): ts, liquidity, volume."""
+    return conn.execute(
+        """SELECT ts, liquidity_sol, volume_sol FROM coin_metrics
+           WHERE mint = %(mint)s AND ts <= coalesce(%(at)s::timestamptz, now())
+           ORDER BY ts DESC LIMIT 1""", {"mint": mint, "at": at}).fetchone()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from psycopg import Connection
+from psycopg import Connection, sql
 
 _COLUMNS = """w.id, w.alias, w.type, w.public_key, w.trading_enabled, w.virtual_sol_balance,
     w.created_at, w.updated_at, (w.encrypted_secret_key IS NOT NULL) AS has_secret_key,
+    w.max_buys_per_day, w.max_daily_loss_sol, w.max_position_pct, w.breaker_losing_sells, w.losing_streak,
+    w.breaker_tripped_at, w.breaker_reason,
     (SELECT count(*) FROM positions p WHERE p.wallet_id = w.id AND p.status = 'OPEN') AS open_positions"""
 
 
@@ -92,3 +95,36 @@ def encrypted_secrets(conn: Connection, lock: bool = False) -> list[dict[str, An
 def set_encrypted_secret(conn: Connection, wallet_id: UUID, token: str) -> None:
     """Replace a wallet's encrypted signing key."""
     conn.execute("UPDATE wallets SET encrypted_secret_key = %s, updated_at = now() WHERE id = %s", (token, wallet_id))
+
+
+def lock_streak(conn: Connection, wallet_id: UUID) -> dict[str, Any]:
+    """Row-lock the wallet (as its balance update does) and read its losing streak and breaker."""
+    return conn.execute(
+        """SELECT alias, losing_streak, breaker_losing_sells, breaker_tripped_at FROM wallets WHERE id = %s
+           FOR NO KEY UPDATE""", (wallet_id,)).fetchone()
+
+
+def set_streak(conn: Connection, wallet_id: UUID, streak: int, tripped_at: datetime | None,
+               reason: str | None) -> None:
+    """Store the losing streak and, when given, trip the breaker at `tripped_at` with its reason."""
+    conn.execute(
+        """UPDATE wallets SET losing_streak = %(streak)s,
+               breaker_tripped_at = CASE WHEN %(reason)s::text IS NULL THEN breaker_tripped_at
+                                         ELSE coalesce(%(at)s::timestamptz, now()) END,
+               breaker_reason = coalesce(%(reason)s, breaker_reason)
+           WHERE id = %(id)s""",
+        {"id": wallet_id, "streak": streak, "at": tripped_at, "reason": reason})
+
+
+def set_limits(conn: Connection, wallet_id: UUID, limits: dict[str, Any]) -> None:
+    """Set any of max_buys_per_day, max_daily_loss_sol, max_position_pct (None: no limit), breaker_losing_sells."""
+    for column in ("max_buys_per_day", "max_daily_loss_sol", "max_position_pct", "breaker_losing_sells"):
+        if column in limits:
+            conn.execute(sql.SQL("UPDATE wallets SET {} = %s, updated_at = now() WHERE id = %s").format(
+                sql.Identifier(column)), (limits[column], wallet_id))
+
+
+def reset_breaker(conn: Connection, wallet_id: UUID) -> None:
+    """Close the circuit breaker and start the losing streak again from zero."""
+    conn.execute("UPDATE wallets SET breaker_tripped_at = NULL, breaker_reason = NULL, losing_streak = 0, "
+                 "updated_at = now() WHERE id = %s", (wallet_id,))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -22,11 +22,13 @@ from psycopg import Connection, errors
 from app.core.buy import BuyWorkflow, Decision, PredictionSignal, WalletState, condition_step, precheck, size_buy
 from app.core.chains import AmountMode, WorkflowType, load_stored_chain
 from app.core.clock import Clock
+from app.core.filters import MarketPoint, confidence_amount, market_check, mint_list_check
+from app.core.guards import DailyUsage, HaltState, WalletLimits, effective_halt, halt_check, limits_check
 from app.core.paper import buy_fill, buy_swap_lamports
 from app.core.solana import lamports_to_sol, sol_to_lamports
 from app.core.states import BuyOutcome, PredictionStatus, TradeAction, WalletType
 from app.pricing.sources import PriceSource, PriceUnavailable
-from app.repos import buy_candidates, coin_metrics, positions
+from app.repos import buy_candidates, coin_metrics, positions, trading_state
 from app.repos import executions as execution_repo
 from app.repos import predictions as prediction_repo
 from app.repos import wallets as wallet_repo
@@ -47,6 +49,7 @@ class BuyDeps:
     clock: Clock | None = None  # None: the database's now(); set for simulated time
     lease_seconds: float = 20.0  # an evaluation's claim on its prediction, renewed per workflow
     max_age_seconds: float | None = None  # a prediction received longer ago is EXPIRED, not evaluated
+    config_halt: bool = False  # TRADING_HALTED: no buy, whatever the stored trading state says
 
 
 @dataclass
@@ -179,10 +182,11 @@ def _buy_locked(conn: Connection, ev: _Evaluation, row: dict[str, Any], workflow
     state = buy_candidates.lock_for_buy(conn, workflow.id, ev.prediction["mint"])
     if state is None or not state["is_active"] or not state["trading_enabled"]:
         return _outcome(row, BuyOutcome.SKIPPED, "workflow or wallet switched off meanwhile")
-    again = _precheck(ev, workflow, state)
-    if not again.goes_on:
-        return _conclude(conn, ev, row, again.outcome, (*steps, *again.steps[1:]), again.reason)
-    sized = size_buy(workflow, state["virtual_sol_balance"])
+    checked = _recheck(conn, ev, workflow, state)
+    steps += checked.steps
+    if not checked.goes_on:
+        return _conclude(conn, ev, row, checked.outcome, steps, checked.reason)
+    sized = _size_within_limits(conn, ev, workflow, state)
     steps += sized.steps
     if not sized.goes_on:
         return _conclude(conn, ev, row, sized.outcome, steps, sized.reason)
@@ -192,6 +196,62 @@ def _buy_locked(conn: Connection, ev: _Evaluation, row: dict[str, Any], workflow
         return _conclude(conn, ev, row, BuyOutcome.ERROR, steps,
                          "decimals of this mint are unknown: POST /api/coins/{mint}/metrics with \"decimals\"")
     return _fill_buy(conn, ev, row, sized.amount_sol, decimals, steps)
+
+
+def _recheck(conn: Connection, ev: _Evaluation, workflow: BuyWorkflow, state: dict[str, Any]) -> Decision:
+    """Under the wallet's lock: the halt, the first pass's rules on fresh state, the workflow's filters."""
+    halted = halt_check(_halt(conn, ev.deps))  # after the wallet lock: a halt waits for this transaction
+    if not halted.goes_on:
+        return halted
+    again = _precheck(ev, workflow, state)
+    if not again.goes_on:
+        return Decision(again.outcome, again.steps[1:], again.reason)
+    return _filters(conn, ev, workflow)
+
+
+def _filters(conn: Connection, ev: _Evaluation, workflow: BuyWorkflow) -> Decision:
+    """The workflow's mint lists, then its market minimums against the mint's latest metrics point."""
+    filters = workflow.chain.filters
+    if filters is None:
+        return Decision(None)
+    listed = mint_list_check(filters, ev.prediction["mint"])
+    if not listed.goes_on or not filters.needs_metrics:
+        return listed
+    row = coin_metrics.latest_market_point(conn, ev.prediction["mint"], ev.at())
+    point = None if row is None else MarketPoint(row["ts"], row["liquidity_sol"], row["volume_sol"])
+    market = market_check(filters, point)
+    return Decision(market.outcome, (*listed.steps, *market.steps), market.reason)
+
+
+def _halt(conn: Connection, deps: BuyDeps) -> HaltState:
+    """The halt in force, its row share-locked for the rest of the buy's transaction."""
+    stored = trading_state.read_for_buy(conn)
+    state = None if stored is None else HaltState(stored["halted"], stored["halt_sells"], stored["reason"],
+                                                  stored["halted_at"])
+    return effective_halt(state, deps.config_halt)
+
+
+def _size_within_limits(conn: Connection, ev: _Evaluation, workflow: BuyWorkflow, state: dict[str, Any]) -> Decision:
+    """Confidence sizing (if set), size_buy, then the wallet's limits on that amount (usage read under the lock)."""
+    scaled: tuple[dict[str, Any], ...] = ()
+    if workflow.chain.sizing is not None:
+        value, step = confidence_amount(workflow.chain.sizing, workflow.amount_value,
+                                        workflow.chain.trigger.min_probability, ev.signal.probability)
+        workflow, scaled = replace(workflow, amount_value=value), (step,)
+    sized = size_buy(workflow, state["virtual_sol_balance"])
+    sized = Decision(sized.outcome, (*scaled, *sized.steps), sized.reason, sized.amount_sol)
+    if not sized.goes_on:
+        return sized
+    limits = WalletLimits(state["max_buys_per_day"], state["max_daily_loss_sol"], state["max_position_pct"],
+                          state["breaker_tripped_at"], state["breaker_reason"])
+    usage = DailyUsage(0, Decimal(0))
+    if limits.configured:
+        used = buy_candidates.daily_usage(conn, state["wallet_id"], ev.at())
+        usage = DailyUsage(used["buys_today"], used["realized_pnl_today_sol"])
+    limited = limits_check(limits, usage, sized.amount_sol, state["virtual_sol_balance"])
+    if not limited.goes_on:
+        return Decision(limited.outcome, (*sized.steps, *limited.steps), limited.reason)
+    return Decision(None, (*sized.steps, *limited.steps), amount_sol=sized.amount_sol)
 
 
 def _fill_buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], amount_sol: Decimal, decimals: int,

@@ -22,6 +22,7 @@ from psycopg import Connection
 
 from app.core.chains import SellChain, WorkflowType, load_stored_chain
 from app.core.clock import Clock, utc_now
+from app.core.guards import after_sell
 from app.core.paper import sell_fill
 from app.core.sell import ExitDecision, PositionState, realized_pnl, should_exit, tokens_to_sell
 from app.core.solana import lamports_to_sol
@@ -31,6 +32,7 @@ from app.pricing.shared import MintPrice
 from app.pricing.sources import PriceSource, PriceUnavailable, quoted_price
 from app.repos import executions as execution_repo
 from app.repos import positions as position_repo
+from app.repos import trading_state
 from app.repos import wallets as wallet_repo
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,10 @@ def check_position(conn: Connection, position_id: UUID, deps: SellDeps) -> Check
     if target["sell_workflow_id"] is None or not target["trading_enabled"]:
         position_repo.record_check_error(conn, position_id, "no active SELL workflow or trading disabled")
         return {"result": CheckResult.NO_SELL_WORKFLOW}
+    halt = _sells_halted(conn)
+    if halt is not None:
+        position_repo.record_check_error(conn, position_id, halt)
+        return {"result": CheckResult.HALTED, "error": halt}
     price_of = deps.mint_price or partial(quoted_price, deps.price_source)
     try:
         price = price_of(target["mint"], target["token_decimals"], int(target["tokens_raw"]))
@@ -106,6 +112,9 @@ def _check_locked(conn: Connection, target: dict[str, Any], chain: SellChain, pr
     position = position_repo.lock_open(conn, target["id"])
     if position is None:
         return {"result": CheckResult.NOT_OPEN, "closed": True}
+    halt = _sells_halted(conn, lock=True)
+    if halt is not None:
+        return {"result": CheckResult.HALTED, "error": halt}
     decision = should_exit(chain, target["sell_amount_pct"], _state(position), price, deps.clock())
     position_repo.record_price(conn, position["id"], price, decision.measures.peak_price_sol,
                                rule_fired=decision.rule is not None)
@@ -116,6 +125,14 @@ def _check_locked(conn: Connection, target: dict[str, Any], chain: SellChain, pr
             return _sell(conn, position, target, decision, deps)
     except (PriceUnavailable, CannotSell) as exc:
         return _sell_failed(conn, position, target, decision, str(exc), deps.clock())
+
+
+def _sells_halted(conn: Connection, lock: bool = False) -> str | None:
+    """Why sells are halted (an emergency stop with "sells": "halt"), or None; `lock` share-locks the state."""
+    state = trading_state.read_for_buy(conn) if lock else trading_state.get(conn)
+    if state is None or not (state["halted"] and state["halt_sells"]):
+        return None
+    return f"trading halted, sells too: {state['reason'] or 'no reason given'}"
 
 
 def _trigger_data(position: dict[str, Any], decision: ExitDecision) -> dict[str, Any]:
@@ -153,6 +170,7 @@ def _fill(conn: Connection, position: dict[str, Any], amount: int, reason: Close
     position_repo.apply_sell(conn, position["id"], {"tokens_left": left, "net_sol": net, "realized": realized,
                                                     "rule_key": rule_key, "reason": reason, "at": deps.clock()})
     wallet_repo.credit(conn, position["wallet_id"], net)
+    _count_sell(conn, position["wallet_id"], realized - position["realized_pnl_sol"], deps.clock())
     trade_id = position_repo.insert_trade(conn, {
         "wallet_id": position["wallet_id"], "position_id": position["id"], "workflow_id": workflow_id,
         "mint": position["mint"], "action": TradeAction.SELL, "sol_amount": net, "token_amount_raw": amount,
@@ -161,6 +179,17 @@ def _fill(conn: Connection, position: dict[str, Any], amount: int, reason: Close
     return {"trade_log_id": trade_id, "tokens_sold": str(amount), "tokens_left": str(left),
             "gross_lamports": fill.gross_lamports, "fee_lamports": fill.fee_lamports, "net_sol": str(net),
             "price_sol": str(fill.price_sol), "realized_pnl_sol": str(realized), "quote_source": quote.source}
+
+
+def _count_sell(conn: Connection, wallet_id: UUID, pnl_sol: Decimal, at: datetime) -> None:
+    """Extend or end the wallet's losing streak under its row lock (exact under concurrency); log a trip."""
+    wallet = wallet_repo.lock_streak(conn, wallet_id)
+    update = after_sell(wallet["losing_streak"], wallet["breaker_losing_sells"],
+                        wallet["breaker_tripped_at"] is not None, pnl_sol < 0)
+    wallet_repo.set_streak(conn, wallet_id, update.streak, at if update.trips else None, update.trips)
+    if update.trips:
+        log.warning("circuit breaker tripped on wallet %s: %s; its BUY workflows are paused until "
+                    "POST /api/wallets/%s/circuit-breaker/reset", wallet["alias"], update.trips, wallet["alias"])
 
 
 def _sell_failed(conn: Connection, position: dict[str, Any], target: dict[str, Any], decision: ExitDecision,
@@ -187,6 +216,9 @@ def sell_manually(conn: Connection, position_id: UUID, pct: Decimal, deps: SellD
             _raise_not_open(conn, position_id)
         if wallet_repo.type_of(conn, position["wallet_id"]) != WalletType.TEST:
             raise Conflict(REAL_NOT_SUPPORTED + ".")
+        halt = _sells_halted(conn, lock=True)
+        if halt is not None:
+            raise Conflict(f"No sell: {halt}. POST /api/trading/resume first.")
         try:
             fill = _fill(conn, position, tokens_to_sell(int(position["tokens_raw"]), pct), reason, None, deps, None)
         except PriceUnavailable as exc:

@@ -14,6 +14,8 @@ from app.core.states import WalletType
 from app.errors import Conflict, Invalid, NotFound
 from app.repos import wallets as wallet_repo
 
+LIMIT_FIELDS = ("max_buys_per_day", "max_daily_loss_sol", "max_position_pct", "breaker_losing_sells")
+
 
 def create_wallet(conn: Connection, data: dict[str, Any], config: Config) -> dict[str, Any]:
     """Create a TEST (paper) or REAL wallet; its signing key, if given, is stored encrypted."""
@@ -54,7 +56,7 @@ def get_wallet(conn: Connection, alias: str) -> dict[str, Any]:
 
 
 def update_wallet(conn: Connection, alias: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Switch trading on/off and/or top up a TEST wallet's paper balance."""
+    """Switch trading on/off, top up a TEST wallet's paper balance and/or set its limits."""
     with conn.transaction():
         wallet = wallet_repo.get_by_alias(conn, alias, for_update=True)
         if wallet is None:
@@ -65,6 +67,17 @@ def update_wallet(conn: Connection, alias: str, data: dict[str, Any]) -> dict[st
             wallet_repo.set_trading_enabled(conn, wallet["id"], data["trading_enabled"])
         if "top_up_sol" in data:
             wallet_repo.credit(conn, wallet["id"], data["top_up_sol"])
+        wallet_repo.set_limits(conn, wallet["id"], {k: v for k, v in data.items() if k in LIMIT_FIELDS})
+        return wallet_repo.get(conn, wallet["id"])
+
+
+def reset_circuit_breaker(conn: Connection, alias: str) -> dict[str, Any]:
+    """Close a wallet's circuit breaker (its BUY workflows buy again) and restart its losing streak."""
+    with conn.transaction():
+        wallet = wallet_repo.get_by_alias(conn, alias, for_update=True)
+        if wallet is None:
+            raise NotFound(f"Wallet {alias!r} not found.")
+        wallet_repo.reset_breaker(conn, wallet["id"])
         return wallet_repo.get(conn, wallet["id"])
 
 

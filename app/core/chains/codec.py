@@ -9,7 +9,9 @@ from typing import Any
 from app.core.chains.types import (
     RULE_FROM,
     BuyChain,
+    BuyFilters,
     Chain,
+    ConfidenceSizing,
     OnDemandCondition,
     Operator,
     PredictionTrigger,
@@ -36,8 +38,32 @@ def chain_to_json(chain: Chain) -> dict[str, Any]:
                  "threshold": c.threshold}
                 for c in chain.conditions
             ],
+            **_extras_to_json(chain),
         }
     return {"rules": [_rule_to_json(rule) for rule in chain.rules]}
+
+
+def _extras_to_json(chain: BuyChain) -> dict[str, Any]:
+    """The optional filters and sizing (absent when not set, so older chains keep their stored form)."""
+    out: dict[str, Any] = {}
+    f = chain.filters
+    if f is not None:
+        out["filters"] = {key: value for key, value in (
+            ("mint_allow", None if f.mint_allow is None else sorted(f.mint_allow)),
+            ("mint_deny", sorted(f.mint_deny) or None),
+            ("min_liquidity_sol", None if f.min_liquidity_sol is None else _num(f.min_liquidity_sol)),
+            ("min_volume_sol", None if f.min_volume_sol is None else _num(f.min_volume_sol))) if value is not None}
+    if chain.sizing is not None:
+        out["sizing"] = {"type": "confidence", "min_amount": _num(chain.sizing.min_amount)}
+    return out
+
+
+def _load_extras(stored: Mapping[str, Any]) -> tuple[BuyFilters | None, ConfidenceSizing | None]:
+    f, s = stored.get("filters"), stored.get("sizing")
+    filters = None if f is None else BuyFilters(
+        None if "mint_allow" not in f else frozenset(f["mint_allow"]), frozenset(f.get("mint_deny", ())),
+        _stored_decimal(f.get("min_liquidity_sol")), _stored_decimal(f.get("min_volume_sol")))
+    return filters, None if s is None else ConfidenceSizing(json_decimal(s["min_amount"]))
 
 
 def _rule_to_json(rule: SellRule) -> dict[str, Any]:
@@ -65,6 +91,7 @@ def load_stored_chain(workflow_type: WorkflowType | str, stored: Mapping[str, An
             PredictionTrigger(trigger["model_id"], trigger["min_probability"]),
             tuple(OnDemandCondition(c["model_id"], Operator(c["operator"]), c["threshold"])
                   for c in stored.get("conditions", ())),
+            *_load_extras(stored),
         )
     return SellChain(tuple(
         SellRule(RuleType(r["type"]), _stored_decimal(r.get("percent")), _stored_decimal(r.get("minutes")),

@@ -14,7 +14,9 @@ from app.core.chains.types import (
     MAX_MODEL_ID,
     RULE_FROM,
     BuyChain,
+    BuyFilters,
     Chain,
+    ConfidenceSizing,
     OnDemandCondition,
     Operator,
     PredictionTrigger,
@@ -23,9 +25,11 @@ from app.core.chains.types import (
     SellRule,
     WorkflowType,
 )
+from app.core.solana import mint_address_problem, sol_amount_problem
 
 MAX_CONDITIONS = 10
 MAX_RULES = 20
+MAX_MINT_LIST = 1000
 
 
 class _Collector:
@@ -111,7 +115,8 @@ def parse_chain(workflow_type: WorkflowType | str, raw: Any, path: FieldPath = (
 # --- BUY -------------------------------------------------------------------
 
 def _parse_buy(c: _Collector, raw: Mapping[str, Any], path: FieldPath) -> BuyChain | None:
-    c.unknown_keys(raw, {"trigger", "conditions"}, path, hint=" BUY chains have trigger and conditions.")
+    c.unknown_keys(raw, {"trigger", "conditions", "filters", "sizing"}, path,
+                   hint=" BUY chains have trigger, conditions, filters and sizing.")
     trigger = None
     if "trigger" not in raw:
         c.add(path + ("trigger",), "Missing data for required field.")
@@ -121,9 +126,60 @@ def _parse_buy(c: _Collector, raw: Mapping[str, Any], path: FieldPath) -> BuyCha
     items = c.as_list(raw.get("conditions", []), path + ("conditions",), MAX_CONDITIONS)
     for i, item in enumerate(items or []):
         conditions.append(_parse_condition(c, item, path + ("conditions", i)))
+    filters, sizing = _parse_extras(c, raw, path)
     if trigger is None or None in conditions or c.errors:
         return None
-    return BuyChain(trigger, tuple(conditions))  # type: ignore[arg-type]
+    return BuyChain(trigger, tuple(conditions), filters, sizing)  # type: ignore[arg-type]
+
+
+def _parse_extras(c: _Collector, raw: Mapping[str, Any], path: FieldPath) -> tuple[BuyFilters | None,
+                                                                                   ConfidenceSizing | None]:
+    """The optional `filters` and `sizing` of a BUY chain."""
+    filters = _parse_filters(c, raw["filters"], path + ("filters",)) if "filters" in raw else None
+    sizing = _parse_sizing(c, raw["sizing"], path + ("sizing",)) if "sizing" in raw else None
+    return filters, sizing
+
+
+def _parse_filters(c: _Collector, raw: Any, path: FieldPath) -> BuyFilters | None:
+    obj = c.as_object(raw, path)
+    if obj is None:
+        return None
+    c.unknown_keys(obj, {"mint_allow", "mint_deny", "min_liquidity_sol", "min_volume_sol"}, path)
+    allow = _mints(c, obj["mint_allow"], path + ("mint_allow",)) if "mint_allow" in obj else None
+    deny = _mints(c, obj["mint_deny"], path + ("mint_deny",)) if "mint_deny" in obj else None
+    return BuyFilters(allow, deny or frozenset(), _min_sol(c, obj, "min_liquidity_sol", path),
+                      _min_sol(c, obj, "min_volume_sol", path))
+
+
+def _mints(c: _Collector, raw: Any, path: FieldPath) -> frozenset[str] | None:
+    items = c.as_list(raw, path, MAX_MINT_LIST)
+    if items is None:
+        return None
+    for i, item in enumerate(items):
+        if not isinstance(item, str) or mint_address_problem(item):
+            c.add(path + (i,), "Not a Solana mint address (base58, 32 bytes).")
+    return frozenset(item for item in items if isinstance(item, str))
+
+
+def _min_sol(c: _Collector, raw: Mapping[str, Any], key: str, path: FieldPath) -> Decimal | None:
+    value = c.number(raw, key, path, required=False)
+    if value is not None and (value < 0 or sol_amount_problem(value)):
+        c.add(path + (key,), "Must be a SOL amount >= 0 with at most 9 decimals, below 1e21.")
+        return None
+    return value
+
+
+def _parse_sizing(c: _Collector, raw: Any, path: FieldPath) -> ConfidenceSizing | None:
+    obj = c.as_object(raw, path)
+    if obj is None:
+        return None
+    c.unknown_keys(obj, {"type", "min_amount"}, path)
+    c.literal(obj, "type", "confidence", path, required=True)
+    amount = c.number(obj, "min_amount", path)
+    if amount is not None and (amount <= 0 or sol_amount_problem(amount)):
+        c.add(path + ("min_amount",), "Must be > 0 with at most 9 decimals (SOL when fixed, % when percent).")
+        return None
+    return None if amount is None else ConfidenceSizing(amount)
 
 
 def _parse_trigger(c: _Collector, raw: Any, path: FieldPath) -> PredictionTrigger | None:

@@ -78,11 +78,36 @@ class OnDemandCondition:
 
 
 @dataclass(frozen=True)
+class BuyFilters:
+    """Which mints a BUY workflow may buy (allow list: None for any), and the market it needs (SOL)."""
+
+    mint_allow: frozenset[str] | None = None
+    mint_deny: frozenset[str] = frozenset()
+    min_liquidity_sol: Decimal | None = None
+    min_volume_sol: Decimal | None = None
+
+    @property
+    def needs_metrics(self) -> bool:
+        """True when the check reads the mint's latest metrics point."""
+        return self.min_liquidity_sol is not None or self.min_volume_sol is not None
+
+
+@dataclass(frozen=True)
+class ConfidenceSizing:
+    """Sizing by confidence: this amount (in the workflow's amount mode) at the trigger's threshold,
+    the configured amount at probability 1, linear in between."""
+
+    min_amount: Decimal
+
+
+@dataclass(frozen=True)
 class BuyChain:
-    """Trigger then conditions, all of which must pass for a buy."""
+    """Trigger then conditions, all of which must pass for a buy; optional filters and confidence sizing."""
 
     trigger: PredictionTrigger
     conditions: tuple[OnDemandCondition, ...] = ()
+    filters: BuyFilters | None = None
+    sizing: ConfidenceSizing | None = None
 
 
 @dataclass(frozen=True)

@@ -54,8 +54,9 @@ export class ApiError extends Error {
   }
 }
 
-/** One API call; `anonymous` calls (sign-in, sign-out) go without a key and report a 401 instead of leaving. */
-async function request(method, path, { body, query, anonymous = false } = {}) {
+/** One API call; `anonymous` calls (sign-in, sign-out) go without a key and report a 401 instead of leaving;
+ * `stay` calls (background reads) report a 401 too, leaving the redirect to the page's own calls. */
+async function request(method, path, { body, query, anonymous = false, stay = false } = {}) {
   if (!anonymous && !storedKey()) return toSignIn();
   let url = path;
   if (query) {
@@ -78,7 +79,7 @@ async function request(method, path, { body, query, anonymous = false } = {}) {
   } catch (err) {
     throw new ApiError(0, `The service is unreachable (${err.message}).`);
   }
-  if (response.status === 401 && !anonymous) return toSignIn("expired");
+  if (response.status === 401 && !anonymous && !stay) return toSignIn("expired");
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     const message = (data && data.message) || `${response.status} ${response.statusText}`;
@@ -95,6 +96,11 @@ export const api = {
   signIn: (key) => request("POST", "/auth/session", { body: { key }, anonymous: true }),
   whoAmI: () => request("GET", "/auth/session"),
   signOut: () => request("DELETE", "/auth/session", { anonymous: true }),
+
+  // the emergency stop
+  tradingStatus: () => request("GET", "/api/trading/status", { stay: true }),
+  haltTrading: (body) => request("POST", "/api/trading/halt", { body }),
+  resumeTrading: () => request("POST", "/api/trading/resume"),
 
   // wallets and models
   wallets: () => request("GET", "/api/wallets"),

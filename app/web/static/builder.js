@@ -195,7 +195,12 @@ export class Builder {
         threshold: pctToProb(num($(".cond-threshold", row))),
       };
     });
-    return { trigger, conditions };
+    // filters and sizing have no inputs here yet: an edit keeps the workflow's own (set through the API)
+    const kept = this.workflow ? this.workflow.chain : {};
+    const extras = {};
+    if (kept.filters) extras.filters = kept.filters;
+    if (kept.sizing) extras.sizing = kept.sizing;
+    return { trigger, conditions, ...extras };
   }
 
   // --- SELL --------------------------------------------------------------

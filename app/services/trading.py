@@ -1,0 +1,46 @@
+"""The emergency stop: halt, resume and read the trading state (SPEC §7).
+
+A halt is one UPDATE of the single trading_state row. Buys read that row FOR SHARE inside their locked
+transaction, so the halt's row lock waits for the buys already past the check, and a buy starting later
+reads the halt: once a halt has committed, no buy is written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import Connection
+
+from app.core.guards import CONFIG_HALT_REASON
+from app.repos import trading_state
+
+SELLS_CONTINUE = "continue"
+SELLS_HALT = "halt"
+
+
+def halt(conn: Connection, reason: str, sells: str, by: str | None, config_halt: bool) -> dict[str, Any]:
+    """Stop every buy (and sells when `sells` is "halt") until resumed; returns the trading status."""
+    with conn.transaction():
+        trading_state.set_halt(conn, True, sells == SELLS_HALT, reason, by)
+    return status(conn, config_halt)
+
+
+def resume(conn: Connection, by: str | None, config_halt: bool) -> dict[str, Any]:
+    """Lift the stored halt (TRADING_HALTED, when set, still halts buys); returns the trading status."""
+    with conn.transaction():
+        trading_state.set_halt(conn, False, False, None, by)
+    return status(conn, config_halt)
+
+
+def status(conn: Connection, config_halt: bool) -> dict[str, Any]:
+    """Whether trading is halted, why, since when, by whom, and whether sells go on."""
+    row = trading_state.get(conn) or {"halted": False, "halt_sells": False, "reason": None, "halted_by": None,
+                                      "halted_at": None}
+    if row["halted"]:
+        return {"halted": True, "sells": SELLS_HALT if row["halt_sells"] else SELLS_CONTINUE, "source": "api",
+                "reason": row["reason"], "halted_at": row["halted_at"], "halted_by": row["halted_by"]}
+    if config_halt:
+        return {"halted": True, "sells": SELLS_CONTINUE, "source": "config", "reason": CONFIG_HALT_REASON,
+                "halted_at": None, "halted_by": None}
+    return {"halted": False, "sells": SELLS_CONTINUE, "source": None, "reason": None, "halted_at": None,
+            "halted_by": None}

@@ -1,0 +1,234 @@
+"""Risk guards against real PostgreSQL: the emergency stop racing buys, per-wallet limits, the circuit breaker."""
+
+from __future__ import annotations
+
+import threading
+import time
+from decimal import Decimal
+
+import psycopg
+import pytest
+from psycopg.rows import dict_row
+
+from app.core.guards import CONFIG_HALT_REASON
+from app.errors import Conflict
+from app.pricing.sources import FixedPriceSource
+from app.services import trading as trading_service
+from app.services import wallets as wallet_service
+from app.services.buy_engine import BuyDeps, evaluate_prediction
+from app.services.sell_engine import check_position, sell_manually
+from tests.factories import (
+    ENTRY_PRICE,
+    MovingPrice,
+    add_mint,
+    buy_deps,
+    buy_workflow,
+    mint_for,
+    sell_deps,
+    sell_workflow,
+    store_prediction,
+)
+
+LOSING = ENTRY_PRICE * Decimal("0.9")  # a stop-loss at -5 % sells below the entry
+
+
+@pytest.fixture
+def trigger(conn, wallet, make_model):
+    return make_model("trigger")
+
+
+def buy_on(conn, trigger, name, deps=None):
+    """Evaluate a 0.9 prediction of `trigger` on a fresh mint named `name`; returns the one outcome."""
+    mint = mint_for(name)
+    add_mint(conn, mint)
+    [outcome] = evaluate_prediction(conn, store_prediction(conn, trigger, 0.9, mint=mint), deps or buy_deps())
+    return outcome
+
+
+def steps_of(conn, execution_id):
+    return conn.execute("SELECT steps_log FROM workflow_executions WHERE id = %s", (execution_id,)).fetchone()[
+        "steps_log"]
+
+
+def wallet_row(conn):
+    return conn.execute("SELECT * FROM wallets").fetchone()
+
+
+# --- the emergency stop ------------------------------------------------------
+
+def test_halted_buys_are_rejected_with_the_reason_and_resume_buys_again(conn, trigger):
+    buy_workflow(conn, trigger, cooldown_seconds=0)
+    trading_service.halt(conn, "exchange outage", "continue", "ops", False)
+    outcome = buy_on(conn, trigger, "a")
+    assert outcome["result"] == "REJECTED" and "exchange outage" in outcome["reason"]
+    step = steps_of(conn, outcome["execution_id"])[-1]
+    assert step["step"] == "halt_check" and step["result"] == "rejected" and step["reason"] == "exchange outage"
+    assert conn.execute("SELECT count(*) AS n FROM trade_logs").fetchone()["n"] == 0
+    trading_service.resume(conn, "ops", False)
+    assert buy_on(conn, trigger, "b")["result"] == "EXECUTED"
+
+
+def test_trading_halted_in_the_environment_halts_buys(conn, trigger):
+    buy_workflow(conn, trigger)
+    deps = buy_deps()
+    deps.config_halt = True
+    outcome = buy_on(conn, trigger, "a", deps)
+    assert outcome["result"] == "REJECTED" and steps_of(conn, outcome["execution_id"])[-1]["reason"] == (
+        CONFIG_HALT_REASON)
+    status = trading_service.resume(conn, "ops", True)  # the environment's halt stays
+    assert status["halted"] is True and status["source"] == "config"
+
+
+def _slow_source(delay: float) -> FixedPriceSource:
+    def price_of(mint):
+        time.sleep(delay)  # inside the buy's locked transaction: buys queue on the wallet's lock
+        return ENTRY_PRICE, {}
+    return FixedPriceSource("slow", price_of)
+
+
+def test_no_trade_is_written_after_a_racing_halt_returns(conn, trigger, database_url):
+    buy_workflow(conn, trigger, cooldown_seconds=0, max_open_positions=100)
+    predictions = []
+    for k in range(20):
+        mint = mint_for(f"race-{k}")
+        add_mint(conn, mint)
+        predictions.append(store_prediction(conn, trigger, 0.9, mint=mint))
+    deps = BuyDeps(price_source=_slow_source(0.02), predict=lambda *a: 0.0, fee_bps=30)
+    outcomes: list[dict] = []
+    barrier = threading.Barrier(21)
+
+    def evaluate(prediction_id):
+        with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as own:
+            barrier.wait()
+            outcomes.extend(evaluate_prediction(own, prediction_id, deps))
+
+    threads = [threading.Thread(target=evaluate, args=(p,)) for p in predictions]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    while conn.execute("SELECT count(*) AS n FROM trade_logs").fetchone()["n"] == 0:
+        time.sleep(0.005)
+    with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as own:
+        trading_service.halt(own, "race", "continue", "test", False)
+    at_halt = {r["id"] for r in conn.execute("SELECT id FROM trade_logs").fetchall()}
+    for thread in threads:
+        thread.join()
+    assert {r["id"] for r in conn.execute("SELECT id FROM trade_logs").fetchall()} == at_halt
+    results = sorted(o["result"] for o in outcomes)
+    assert len(results) == 20 and set(results) == {"EXECUTED", "REJECTED"}
+    assert results.count("EXECUTED") == len(at_halt)
+    rejected = conn.execute("SELECT steps_log FROM workflow_executions WHERE result = 'REJECTED'").fetchall()
+    assert all(r["steps_log"][-1]["step"] == "halt_check" for r in rejected)
+
+
+def test_halting_sells_keeps_positions_open_and_refuses_manual_sells(conn, trigger):
+    buy_workflow(conn, trigger)
+    position_id = buy_on(conn, trigger, "a")["position_id"]
+    sell_workflow(conn, [{"type": "stop_loss", "percent": -5}])
+    market = MovingPrice(LOSING)
+    trading_service.halt(conn, "frozen market", "halt", "ops", False)
+    outcome = check_position(conn, position_id, sell_deps(market))
+    assert outcome["result"] == "halted" and "frozen market" in outcome["error"]
+    assert conn.execute("SELECT status FROM positions").fetchone()["status"] == "OPEN"
+    with pytest.raises(Conflict):
+        sell_manually(conn, position_id, Decimal(100), sell_deps(market))
+    trading_service.halt(conn, "buys only", "continue", "ops", False)
+    assert check_position(conn, position_id, sell_deps(market))["result"] == "sold"
+
+
+# --- per-wallet limits -------------------------------------------------------
+
+def limits_step(conn, outcome):
+    return next(s for s in steps_of(conn, outcome["execution_id"]) if s["step"] == "limits_check")
+
+
+def test_max_buys_per_utc_day(conn, trigger):
+    buy_workflow(conn, trigger, cooldown_seconds=0)
+    wallet_service.update_wallet(conn, "w1", {"max_buys_per_day": 2})
+    assert [buy_on(conn, trigger, n)["result"] for n in "ab"] == ["EXECUTED", "EXECUTED"]
+    third = buy_on(conn, trigger, "c")
+    step = limits_step(conn, third)
+    assert third["result"] == "REJECTED" and step["limit"] == "max_buys_per_day"
+    assert (step["buys_today"], step["max_buys_per_day"]) == (2, 2)
+    wallet_service.update_wallet(conn, "w1", {"max_buys_per_day": None})
+    assert buy_on(conn, trigger, "d")["result"] == "EXECUTED"
+
+
+def test_max_position_pct_of_the_balance(conn, trigger):
+    buy_workflow(conn, trigger)  # 0.05 SOL of 10 SOL is 0.5 %
+    wallet_service.update_wallet(conn, "w1", {"max_position_pct": Decimal("0.4")})
+    outcome = buy_on(conn, trigger, "a")
+    step = limits_step(conn, outcome)
+    assert outcome["result"] == "REJECTED" and step["limit"] == "max_position_pct"
+    assert (step["amount_sol"], step["balance_sol"], step["max_position_pct"]) == (
+        "0.050000000", "10.000000000", "0.40")
+    wallet_service.update_wallet(conn, "w1", {"max_position_pct": Decimal("0.5")})
+    executed = buy_on(conn, trigger, "b")
+    assert executed["result"] == "EXECUTED" and limits_step(conn, executed)["result"] == "passed"
+
+
+def test_max_daily_realised_loss(conn, trigger):
+    buy_workflow(conn, trigger, cooldown_seconds=0)
+    sell_workflow(conn, [{"type": "stop_loss", "percent": -5}])
+    position_id = buy_on(conn, trigger, "a")["position_id"]
+    assert check_position(conn, position_id, sell_deps(MovingPrice(LOSING)))["result"] == "sold"
+    loss = -conn.execute("SELECT realized_pnl_sol FROM trade_logs WHERE action = 'SELL'").fetchone()[
+        "realized_pnl_sol"]
+    wallet_service.update_wallet(conn, "w1", {"max_daily_loss_sol": loss})
+    outcome = buy_on(conn, trigger, "b")
+    step = limits_step(conn, outcome)
+    assert outcome["result"] == "REJECTED" and step["limit"] == "max_daily_loss_sol"
+    assert Decimal(step["realized_loss_today_sol"]) == loss
+    wallet_service.update_wallet(conn, "w1", {"max_daily_loss_sol": loss + Decimal("0.000000001")})
+    assert buy_on(conn, trigger, "c")["result"] == "EXECUTED"
+
+
+# --- the circuit breaker -----------------------------------------------------
+
+def test_breaker_trips_on_the_third_losing_sell_not_before_and_resets(conn, trigger):
+    buy_workflow(conn, trigger, cooldown_seconds=0)
+    sell_workflow(conn, [{"type": "stop_loss", "percent": -5}])
+    positions = [buy_on(conn, trigger, n)["position_id"] for n in "abc"]
+    for sold, position_id in enumerate(positions, start=1):
+        assert check_position(conn, position_id, sell_deps(MovingPrice(LOSING)))["result"] == "sold"
+        row = wallet_row(conn)
+        assert row["losing_streak"] == sold
+        assert (row["breaker_tripped_at"] is not None) == (sold == 3)
+    assert wallet_row(conn)["breaker_reason"] == "3 consecutive losing sells"
+    paused = buy_on(conn, trigger, "d")
+    assert paused["result"] == "REJECTED" and limits_step(conn, paused)["limit"] == "circuit_breaker"
+    reset = wallet_service.reset_circuit_breaker(conn, "w1")
+    assert reset["breaker_tripped_at"] is None and reset["losing_streak"] == 0
+    assert buy_on(conn, trigger, "e")["result"] == "EXECUTED"
+
+
+def test_a_winning_sell_ends_the_streak(conn, trigger):
+    buy_workflow(conn, trigger, cooldown_seconds=0)
+    sell_workflow(conn, [{"type": "stop_loss", "percent": -5}, {"type": "take_profit", "percent": 5}])
+    first, second, third = (buy_on(conn, trigger, n)["position_id"] for n in "abc")
+    check_position(conn, first, sell_deps(MovingPrice(LOSING)))
+    check_position(conn, second, sell_deps(MovingPrice(LOSING)))
+    check_position(conn, third, sell_deps(MovingPrice(ENTRY_PRICE * 2)))
+    row = wallet_row(conn)
+    assert row["losing_streak"] == 0 and row["breaker_tripped_at"] is None
+
+
+def test_concurrent_losing_sells_are_counted_exactly(conn, trigger, database_url):
+    buy_workflow(conn, trigger, cooldown_seconds=0, max_open_positions=10)
+    sell_workflow(conn, [{"type": "stop_loss", "percent": -5}])
+    wallet_service.update_wallet(conn, "w1", {"breaker_losing_sells": 6})
+    positions = [buy_on(conn, trigger, f"p{k}")["position_id"] for k in range(6)]
+    barrier = threading.Barrier(6)
+
+    def sell(position_id):
+        with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as own:
+            barrier.wait()
+            check_position(own, position_id, sell_deps(MovingPrice(LOSING)))
+
+    threads = [threading.Thread(target=sell, args=(p,)) for p in positions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    row = wallet_row(conn)
+    assert row["losing_streak"] == 6 and row["breaker_reason"] == "6 consecutive losing sells"
