@@ -114,11 +114,12 @@ def _document_fields(app: Flask, api: Api) -> None:
 
 
 def _register_blueprints(api: Api) -> None:
-    from app.api import audit, coins, health, models, positions, predictions, schemas, wallets, workflows
+    from app.api import audit, coins, health, models, notifications, positions, predictions, schemas, wallets, workflows
 
     schemas.register_spec(api)
     predictions.register_spec(api)
-    for module in (health, wallets, workflows, predictions, coins, models, positions, audit):
+    notifications.register_spec(api)
+    for module in (health, wallets, workflows, predictions, coins, models, positions, audit, notifications):
         api.register_blueprint(module.blp)
 
 
