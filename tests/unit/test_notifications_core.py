@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 
 import pytest
 
-from app.config import ConfigError, load_config
+from app.config import PROJECT_ROOT, ConfigError, load_config
 from app.core.notifications import (
     EventKind,
     buy_event,
@@ -65,3 +66,15 @@ def test_notification_settings():
                 {"TELEGRAM_API_BASE": "ftp://x"}, {"NOTIFY_TIMEOUT_SECONDS": "0"}):
         with pytest.raises(ConfigError):
             load_config(bad)
+
+
+def test_the_readme_recipe_verifies_what_the_service_signs():
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    recipe = readme.split("**Verifying a webhook.**", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(recipe, namespace)  # the README's own snippet
+    now = int(time.time())
+    assert namespace["verify"](SECRET, signature(SECRET, now, BODY), BODY)
+    assert not namespace["verify"](SECRET, signature(SECRET, now, BODY), BODY + b"x")
+    assert not namespace["verify"]("whsec_other", signature(SECRET, now, BODY), BODY)
+    assert not namespace["verify"](SECRET, signature(SECRET, now - 3600, BODY), BODY)
