@@ -125,8 +125,8 @@ _TITLES = {
     EventKind.TRADING_HALTED: "⏸ Trading halted", EventKind.TRADING_RESUMED: "▶️ Trading resumed",
     EventKind.EXECUTION_ERROR: "⚠️ Execution error", EventKind.DAILY_SUMMARY: "📊 Daily summary",
 }
-_FIELDS = ("workflow_name", "mint", "sol_spent", "entry_price_sol", "rule", "net_sol", "price_sol",
-           "realized_pnl_sol", "error", "reason")
+_FIELDS = ("day", "workflow_name", "mint", "buys", "sells", "sol_spent", "entry_price_sol", "rule", "net_sol",
+           "price_sol", "sol_received", "realized_pnl_sol", "errors", "error", "reason")
 
 
 def message_text(kind: str, data: Mapping[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -91,3 +92,30 @@ def page(conn: Connection, status: str | None, event: str | None, page_number: i
              ORDER BY created_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s""", params).fetchall()
     total = conn.execute(f"SELECT count(*) AS n FROM notification_deliveries WHERE {where}", params).fetchone()["n"]
     return rows, total
+
+
+def awaits_event(conn: Connection, kind: str, key: str) -> bool:
+    """True when a global endpoint subscribed to this kind has not recorded this event yet."""
+    return conn.execute(
+        """SELECT EXISTS (SELECT 1 FROM notification_endpoints e WHERE %(kind)s = ANY(e.events)
+                   AND e.workflow_id IS NULL AND NOT EXISTS (SELECT 1 FROM notification_deliveries d
+                        WHERE d.endpoint_id = e.id AND d.event_key = %(key)s)) AS waiting""",
+        {"kind": kind, "key": key}).fetchone()["waiting"]
+
+
+def yesterday(conn: Connection) -> date:
+    """The UTC day before the database's today."""
+    return conn.execute("SELECT ((now() AT TIME ZONE 'UTC')::date - 1) AS day").fetchone()["day"]
+
+
+def day_totals(conn: Connection, day: date) -> dict[str, Any]:
+    """One UTC day's trades and errors: buys, sells, SOL in and out, realized P&L, ERROR executions."""
+    window = ("created_at >= %(day)s::timestamp AT TIME ZONE 'UTC'"
+              " AND created_at < (%(day)s::timestamp + interval '1 day') AT TIME ZONE 'UTC'")
+    return conn.execute(
+        f"""SELECT count(*) FILTER (WHERE action = 'BUY') AS buys, count(*) FILTER (WHERE action = 'SELL') AS sells,
+                   COALESCE(sum(sol_amount) FILTER (WHERE action = 'BUY'), 0) AS sol_spent,
+                   COALESCE(sum(sol_amount) FILTER (WHERE action = 'SELL'), 0) AS sol_received,
+                   COALESCE(sum(realized_pnl_sol), 0) AS realized_pnl_sol,
+                   (SELECT count(*) FROM workflow_executions WHERE result = 'ERROR' AND {window}) AS errors
+              FROM trade_logs WHERE {window}""", {"day": day}).fetchone()

@@ -45,6 +45,7 @@ def run_maintenance(conn: Connection, dispatcher: Dispatcher, lease_seconds: flo
     counts = reconcile_sell_checks(conn, dispatcher)
     counts.update(sweep_predictions(conn, dispatcher, lease_seconds, max_age_seconds))
     counts["requeued_notifications"] = notification_service.sweep_deliveries(conn, dispatcher)
+    counts["daily_summaries"] = notification_service.summarise_yesterday(conn, dispatcher)
     if counts["added"] or counts["removed"]:
         log.info("maintenance: %s", counts)
     return counts

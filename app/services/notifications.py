@@ -27,6 +27,7 @@ from app.core.notifications import (
     DeliveryStatus,
     EndpointKind,
     Event,
+    EventKind,
     body_of,
     encode_body,
     message_text,
@@ -167,6 +168,16 @@ def sweep_deliveries(conn: Connection, dispatcher: Dispatcher) -> int:
             if not dispatcher.job_waiting(notification_job_id(delivery_id))]
     _enqueue(dispatcher, lost)
     return len(lost)
+
+
+def summarise_yesterday(conn: Connection, dispatcher: Dispatcher) -> int:
+    """Emit yesterday's (UTC) daily summary to the global endpoints that want it and lack it; returns how many."""
+    day = repo.yesterday(conn)
+    key = f"daily:{day.isoformat()}"
+    if not repo.awaits_event(conn, EventKind.DAILY_SUMMARY.value, key):
+        return 0
+    totals = {name: str(value) for name, value in repo.day_totals(conn, day).items()}
+    return len(emit(conn, Event(EventKind.DAILY_SUMMARY, key, {"day": day.isoformat(), **totals}), dispatcher))
 
 
 def notification_job_id(delivery_id: int) -> str:

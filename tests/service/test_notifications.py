@@ -18,6 +18,7 @@ from app.queues import DEFAULT_QUEUE
 from app.queues.dispatch import RqDispatcher, enqueue_due_retries
 from app.services import notifications as notification_service
 from app.services.buy_engine import evaluate_prediction
+from app.services.maintenance import run_maintenance
 from app.services.sell_engine import check_position
 from tests import factories
 from tests.factories import ENTRY_PRICE, MovingPrice
@@ -230,3 +231,21 @@ def test_the_sweep_requeues_a_delivery_whose_job_vanished(conn, client, redis_co
     assert notification_service.sweep_deliveries(conn, dispatcher) == 0  # its job waits now
     run_deliveries(redis_conn, all_done(conn))
     assert len(hook.delivered()) == 1
+
+
+def test_yesterdays_daily_summary_is_sent_once_by_maintenance(conn, client, wallet, redis_conn, job_env, server):
+    config = job_env()
+    hook = server()
+    add_webhook(client, hook.url, ["daily_summary"])
+    dispatcher = RqDispatcher(redis_conn, 15, config.notify_retry_intervals)
+    buy_and_sell(conn, dispatcher, MovingPrice())
+    for table in ("trade_logs", "workflow_executions"):
+        conn.execute(f"UPDATE {table} SET created_at = created_at - interval '1 day'")
+    assert run_maintenance(conn, dispatcher, 20, 120)["daily_summaries"] == 1
+    assert run_maintenance(conn, dispatcher, 20, 120)["daily_summaries"] == 0
+    run_deliveries(redis_conn, all_done(conn))
+    [summary] = [r.json() for r in hook.delivered()]
+    assert summary["event"] == "daily_summary"
+    data = summary["data"]
+    assert (data["buys"], data["sells"], data["sol_spent"], data["errors"]) == ("1", "1", "0.050000000", "0")
+    assert Decimal(data["realized_pnl_sol"]) > 0
