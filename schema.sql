@@ -239,3 +239,37 @@ ALTER TABLE wallets ADD COLUMN losing_streak INTEGER NOT NULL DEFAULT 0 CHECK (l
 ALTER TABLE wallets ADD COLUMN breaker_tripped_at TIMESTAMPTZ;
 ALTER TABLE wallets ADD COLUMN breaker_reason TEXT;
 CREATE INDEX idx_trade_logs_wallet_action_created ON trade_logs (wallet_id, action, created_at);
+
+-- migrate: 7 notifications
+-- Where events go (a webhook URL, or a Telegram bot and chat), which events, globally or for one workflow.
+-- A webhook's signing secret is kept to sign; a Telegram bot token is stored encrypted (WALLET_ENCRYPTION_KEY).
+CREATE TABLE notification_endpoints (
+    id             BIGSERIAL PRIMARY KEY,
+    kind           TEXT NOT NULL CHECK (kind IN ('webhook', 'telegram')),
+    url            TEXT,
+    chat_id        TEXT,
+    signing_secret TEXT,
+    bot_token_enc  TEXT,
+    events         TEXT[] NOT NULL,
+    workflow_id    UUID REFERENCES trading_workflows(id) ON DELETE CASCADE,
+    created_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CHECK (kind <> 'webhook' OR (url IS NOT NULL AND signing_secret IS NOT NULL)),
+    CHECK (kind <> 'telegram' OR (chat_id IS NOT NULL AND bot_token_enc IS NOT NULL))
+);
+-- The outbox: one row per event and endpoint, written in the transaction of what it reports.
+CREATE TABLE notification_deliveries (
+    id           BIGSERIAL PRIMARY KEY,
+    endpoint_id  BIGINT REFERENCES notification_endpoints(id) ON DELETE SET NULL,
+    event        TEXT NOT NULL,
+    event_key    TEXT NOT NULL,
+    payload      JSONB NOT NULL,
+    status       TEXT NOT NULL DEFAULT 'PENDING' CHECK (status IN ('PENDING', 'DELIVERED', 'FAILED')),
+    attempts     INTEGER NOT NULL DEFAULT 0,
+    last_error   TEXT,
+    created_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
+    updated_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
+    delivered_at TIMESTAMPTZ,
+    UNIQUE (endpoint_id, event_key)
+);
+CREATE INDEX idx_deliveries_pending ON notification_deliveries (created_at) WHERE status = 'PENDING';
+CREATE INDEX idx_deliveries_recent ON notification_deliveries (created_at DESC, id DESC);

@@ -119,6 +119,7 @@ def _register_blueprints(api: Api) -> None:
         coins,
         health,
         models,
+        notifications,
         performance,
         positions,
         predictions,
@@ -130,7 +131,9 @@ def _register_blueprints(api: Api) -> None:
 
     schemas.register_spec(api)
     predictions.register_spec(api)
-    for module in (health, wallets, workflows, predictions, coins, models, positions, audit, performance, trading):
+    notifications.register_spec(api)
+    for module in (health, wallets, workflows, predictions, coins, models, positions, audit, performance, trading,
+                   notifications):
         api.register_blueprint(module.blp)
 
 

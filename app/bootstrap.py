@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import redis
 from psycopg import Connection
@@ -30,6 +31,7 @@ from app.pricing.sources import JupiterPriceSource, PriceSource, metrics_source,
 from app.queues.dispatch import RqDispatcher
 from app.repos import coin_metrics as metrics_repo
 from app.services import models as model_service
+from app.services import notifications as notification_service
 from app.services.buy_engine import BuyDeps, Predictor
 from app.services.ports import Dispatcher
 from app.services.sell_engine import SellDeps
@@ -66,7 +68,7 @@ class Process:
     @property
     def dispatcher(self) -> Dispatcher:
         """The job-queue port handed to services."""
-        return RqDispatcher(self.redis, self.config.sell_check_interval_seconds)
+        return RqDispatcher(self.redis, self.config.sell_check_interval_seconds, self.config.notify_retry_intervals)
 
     def price_source(self, conn: Connection, clock: Clock = utc_now) -> PriceSource:
         """The price source PRICE_SOURCE names, ready to quote (`metrics` reads through conn)."""
@@ -113,6 +115,7 @@ def buy_deps(config: Config, source: PriceSource, predict: Predictor, dispatcher
                    lease_seconds=config.prediction_lease_seconds, config_halt=config.trading_halted)
     if dispatcher is not None:  # live trading: a prediction that waited too long is not acted on
         deps.on_position_opened = dispatcher.watch_position
+        deps.on_event = partial(notification_service.emit, dispatcher=dispatcher)
         deps.max_age_seconds = config.prediction_max_age_seconds
     return deps
 
@@ -123,6 +126,7 @@ def sell_deps(config: Config, source: PriceSource, mint_price: MintPrice | None 
     deps = SellDeps(price_source=source, fee_bps=config.paper_fee_bps, mint_price=mint_price, clock=clock)
     if dispatcher is not None:
         deps.on_position_closed = dispatcher.unwatch_position
+        deps.on_event = partial(notification_service.emit, dispatcher=dispatcher)
     return deps
 
 

@@ -60,6 +60,9 @@ class Config:
     max_model_upload_bytes: int = 40 * 1024 * 1024  # POST /api/models: a 20 MiB model as base64, and its fields
     max_clock_skew_seconds: int = 60  # how far in the future a posted timestamp may be
     trading_halted: bool = False  # TRADING_HALTED: no buy from the start (sells go on); cleared only by unsetting it
+    notify_timeout_seconds: int = 5  # one notification POST waits at most this long
+    notify_retry_intervals: tuple[int, ...] = (10, 60, 300, 1800)  # seconds before each retry of a failed delivery
+    telegram_api_base: str = "https://api.telegram.org"
 
     @property
     def embedded(self) -> bool:
@@ -214,6 +217,30 @@ def _trading_settings(env: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def _notification_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """How notifications are sent: timeout, retry backoff, Telegram's API."""
+    telegram = (_text(env, "TELEGRAM_API_BASE") or "https://api.telegram.org").rstrip("/")
+    if not telegram.startswith(("http://", "https://")):
+        raise ConfigError("TELEGRAM_API_BASE must be an http(s) URL")
+    return {"notify_timeout_seconds": _int(env, "NOTIFY_TIMEOUT_SECONDS", 5, 1, 60),
+            "notify_retry_intervals": _intervals(env, "NOTIFY_RETRY_INTERVALS", (10, 60, 300, 1800)),
+            "telegram_api_base": telegram}
+
+
+def _intervals(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """Comma-separated whole seconds (1 to 20 of them, each 0..86400)."""
+    names = _names(env, name)
+    if not names:
+        return default
+    try:
+        values = tuple(int(part) for part in names)
+    except ValueError:
+        raise ConfigError(f"{name} must be comma-separated whole seconds, e.g. 10,60,300") from None
+    if len(values) > 20 or any(not 0 <= value <= 86_400 for value in values):
+        raise ConfigError(f"{name}: 1 to 20 intervals, each between 0 and 86400 seconds")
+    return values
+
+
 def _request_settings(env: Mapping[str, str]) -> dict[str, Any]:
     """How much the web process reads from one request."""
     return {
@@ -225,4 +252,5 @@ def _request_settings(env: Mapping[str, str]) -> dict[str, Any]:
 def load_config(env: Mapping[str, str] | None = None) -> Config:
     """Build the configuration from environment variables, failing fast on bad values."""
     env = os.environ if env is None else env
-    return Config(**_service_settings(env), **_trading_settings(env), **_request_settings(env))
+    return Config(**_service_settings(env), **_trading_settings(env), **_request_settings(env),
+                  **_notification_settings(env))

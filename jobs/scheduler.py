@@ -21,6 +21,7 @@ from rq_scheduler.utils import to_unix
 
 from app import bootstrap
 from app.queues import DEFAULT_QUEUE
+from app.queues.dispatch import enqueue_due_retries
 from app.supervisor import backoff
 from jobs.maintenance import run_maintenance, sweep_predictions
 
@@ -49,6 +50,7 @@ class TradingScheduler(Scheduler):
             self._maintain()
         elif time.monotonic() >= self._next_sweep:
             self._sweep()
+        enqueue_due_retries(self.connection)  # notification retries whose backoff is over
         return super().enqueue_jobs()
 
     def enqueue_job(self, job: Job) -> None:

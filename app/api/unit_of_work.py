@@ -72,6 +72,10 @@ class DeferredDispatcher:
         """As the real port."""
         return self._dispatcher.sync_sell_checks(open_ids)
 
+    def deliver_notification(self, delivery_id: int) -> None:
+        """Enqueue after the commit."""
+        self.pending.append(lambda: self._dispatcher.deliver_notification(delivery_id))
+
     def flush(self) -> None:
         """Run what waited for the commit (each port call logs and swallows its own Redis failures)."""
         for call in self.pending:

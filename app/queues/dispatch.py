@@ -3,30 +3,36 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Iterable
 from uuid import UUID
 
 from redis import Redis
 from redis.exceptions import RedisError
+from rq import Retry
 from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
 
-from app.queues import BUY_QUEUE, queue
+from app.queues import BUY_QUEUE, DEFAULT_QUEUE, queue
 from app.queues import sell_schedule as schedules
 
 log = logging.getLogger(__name__)
 
 EVALUATE_JOB = "jobs.buy.evaluate_predictions"
 EVALUATE_JOB_TIMEOUT = 120
+NOTIFY_JOB = "jobs.notify.deliver"
+NOTIFY_JOB_TIMEOUT = 60
 _WAITING = (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
 class RqDispatcher:
     """Enqueues buy evaluations and (un)schedules sell checks on one Redis."""
 
-    def __init__(self, redis: Redis, check_interval_seconds: int):
+    def __init__(self, redis: Redis, check_interval_seconds: int, notify_retry_intervals: tuple[int, ...] = (10,)):
         self.redis = redis
         self.check_interval_seconds = check_interval_seconds
+        self.notify_retry_intervals = notify_retry_intervals
 
     def evaluate_predictions(self, prediction_ids: list[UUID], job_id: str | None = None) -> str:
         """Enqueue one job evaluating these predictions, in order (under job_id if given); returns its job id."""
@@ -59,3 +65,30 @@ class RqDispatcher:
     def sync_sell_checks(self, open_ids: Iterable[UUID | str]) -> dict[str, int]:
         """Make the scheduled sell checks match exactly these open positions; returns counts."""
         return schedules.sync_schedules(self.redis, open_ids, self.check_interval_seconds)
+
+    def deliver_notification(self, delivery_id: int) -> None:
+        """Enqueue one delivery (job `notify-<id>`) on the default queue, never the trading ones; RQ retries it."""
+        intervals = list(self.notify_retry_intervals)
+        queue(self.redis, DEFAULT_QUEUE).enqueue(
+            NOTIFY_JOB, delivery_id, job_id=f"notify-{delivery_id}", job_timeout=NOTIFY_JOB_TIMEOUT,
+            retry=Retry(max=len(intervals), interval=intervals), result_ttl=3600, failure_ttl=86_400)
+
+
+def enqueue_due_retries(redis: Redis) -> int:
+    """Move retries whose backoff is over (RQ's scheduled registry of the default queue) back to the queue.
+
+    The workers run without RQ's own scheduler (it would fork), so the scheduler process calls this every poll.
+    """
+    registry = ScheduledJobRegistry(DEFAULT_QUEUE, connection=redis)
+    due = registry.get_jobs_to_schedule(int(time.time()))
+    if not due:
+        return 0
+    default = queue(redis, DEFAULT_QUEUE)
+    with redis.pipeline() as pipeline:
+        for job in Job.fetch_many(due, connection=redis):
+            if job is not None:
+                default._enqueue_job(job, pipeline=pipeline)
+        for job_id in due:
+            registry.remove(job_id, pipeline=pipeline)
+        pipeline.execute()
+    return len(due)

@@ -24,6 +24,7 @@ from app.core.chains import AmountMode, WorkflowType, load_stored_chain
 from app.core.clock import Clock
 from app.core.filters import MarketPoint, confidence_amount, market_check, mint_list_check
 from app.core.guards import DailyUsage, HaltState, WalletLimits, effective_halt, halt_check, limits_check
+from app.core.notifications import Event, buy_event
 from app.core.paper import buy_fill, buy_swap_lamports
 from app.core.solana import lamports_to_sol, sol_to_lamports
 from app.core.states import BuyOutcome, PredictionStatus, TradeAction, WalletType
@@ -46,6 +47,7 @@ class BuyDeps:
     predict: Predictor
     fee_bps: int
     on_position_opened: Callable[[UUID], None] = lambda position_id: None
+    on_event: Callable[[Connection, Event | None], Any] = lambda conn, event: None  # notifications (outbox)
     clock: Clock | None = None  # None: the database's now(); set for simulated time
     lease_seconds: float = 20.0  # an evaluation's claim on its prediction, renewed per workflow
     max_age_seconds: float | None = None  # a prediction received longer ago is EXPIRED, not evaluated
@@ -291,6 +293,7 @@ def _conclude(conn: Connection, ev: _Evaluation, row: dict[str, Any], outcome: B
         "workflow_id": row["id"], "mint": ev.prediction["mint"], "trigger_data": ev.trigger_data(),
         "steps_log": list(steps), "result": result, "prediction_id": ev.prediction["id"],
         "error_message": reason if outcome is BuyOutcome.ERROR else None, "at": ev.at(), **links})
+    ev.deps.on_event(conn, buy_event(outcome.value, execution_id, row, ev.prediction["mint"], reason, steps))
     return {**_outcome(row, outcome, reason), "execution_id": str(execution_id) if execution_id else None}
 
 

@@ -32,3 +32,7 @@ class Dispatcher(Protocol):
     def sync_sell_checks(self, open_ids: Iterable[UUID | str]) -> dict[str, int]:
         """Make the scheduled sell checks match exactly these open positions; returns counts."""
         ...
+
+    def deliver_notification(self, delivery_id: int) -> None:
+        """Enqueue one notification delivery on the default queue, retried with backoff."""
+        ...

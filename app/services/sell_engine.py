@@ -23,6 +23,7 @@ from psycopg import Connection
 from app.core.chains import SellChain, WorkflowType, load_stored_chain
 from app.core.clock import Clock, utc_now
 from app.core.guards import after_sell
+from app.core.notifications import Event, sell_error_event, sell_event
 from app.core.paper import sell_fill
 from app.core.sell import ExitDecision, PositionState, realized_pnl, should_exit, tokens_to_sell
 from app.core.solana import lamports_to_sol
@@ -62,6 +63,7 @@ class SellDeps:
     fee_bps: int
     mint_price: MintPrice | None = None  # checks: (mint, decimals, tokens_raw) -> SOL per token, shared per interval
     on_position_closed: Callable[[UUID], None] = lambda position_id: None
+    on_event: Callable[[Connection, Event | None], Any] = lambda conn, event: None  # notifications (outbox)
     clock: Clock = utc_now
 
 
@@ -124,6 +126,7 @@ def _check_locked(conn: Connection, target: dict[str, Any], chain: SellChain, pr
         with conn.transaction():
             return _sell(conn, position, target, decision, deps)
     except (PriceUnavailable, CannotSell) as exc:
+        deps.on_event(conn, sell_error_event(position, target["sell_workflow_id"], decision.rule_key, str(exc)))
         return _sell_failed(conn, position, target, decision, str(exc), deps.clock())
 
 
@@ -176,9 +179,11 @@ def _fill(conn: Connection, position: dict[str, Any], amount: int, reason: Close
         "mint": position["mint"], "action": TradeAction.SELL, "sol_amount": net, "token_amount_raw": amount,
         "price_sol": fill.price_sol, "fee_sol": lamports_to_sol(fill.fee_lamports),
         "realized_pnl_sol": realized - position["realized_pnl_sol"], "rule": reason, "at": deps.clock()})
-    return {"trade_log_id": trade_id, "tokens_sold": str(amount), "tokens_left": str(left),
-            "gross_lamports": fill.gross_lamports, "fee_lamports": fill.fee_lamports, "net_sol": str(net),
-            "price_sol": str(fill.price_sol), "realized_pnl_sol": str(realized), "quote_source": quote.source}
+    booked = {"trade_log_id": trade_id, "tokens_sold": str(amount), "tokens_left": str(left),
+              "gross_lamports": fill.gross_lamports, "fee_lamports": fill.fee_lamports, "net_sol": str(net),
+              "price_sol": str(fill.price_sol), "realized_pnl_sol": str(realized), "quote_source": quote.source}
+    deps.on_event(conn, sell_event(position, workflow_id, reason.value, rule_key, trade_id, booked))
+    return booked
 
 
 def _count_sell(conn: Connection, wallet_id: UUID, pnl_sol: Decimal, at: datetime) -> None:

@@ -55,6 +55,7 @@ RULES_BEYOND_THE_SCHEMA = {
     "POST /api/models/{model_id}/predict": {"mint"},  # fresh enough coin metrics of the mint
     "GET /api/wallets/{alias}/performance": {"from"},  # not after to
     "GET /api/buy/workflows/{workflow_id}/performance": {"from"},  # not after to
+    "POST /api/notifications/endpoints": {"bot_token", "workflow_id"},  # WALLET_ENCRYPTION_KEY; an existing workflow
 }
 
 
@@ -95,9 +96,11 @@ def _seed(client, config) -> dict[str, str]:
     with process.db() as conn:
         evaluate_prediction(conn, prediction, process.buy_deps(conn))
     position = _ok(client.get("/api/positions?wallet_alias=paper", headers=headers), 200)[0]["id"]
+    endpoint = _ok(client.post("/api/notifications/endpoints", headers=headers, json={
+        "kind": "webhook", "url": "http://127.0.0.1:9/spare", "events": ["daily_summary"]}))["id"]
     return {"alias": "paper", "workflow_id": buy, "prediction_id": prediction, "model_id": str(model), "mint": MINT,
             "position_id": position, DELETES: {"alias": "spare", "workflow_id": spare_workflow,
-                                               "model_id": str(spare_model)}}
+                                               "model_id": str(spare_model), "endpoint_id": str(endpoint)}}
 
 
 @pytest.fixture
