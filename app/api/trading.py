@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from app.api.deps import config, db
+from app.api.deps import config, db, dispatcher
 from app.services import trading as trading_service
 
 blp = Blueprint("trading", __name__, url_prefix="/api/trading",
@@ -58,7 +58,8 @@ class TradingHalt(MethodView):
     def post(self, data):
         """Halt trading: once this answers, no buy is written; sells go on unless "sells": "halt"."""
         with db() as conn:
-            return trading_service.halt(conn, data["reason"], data["sells"], _key_name(), config().trading_halted)
+            return trading_service.halt(conn, data["reason"], data["sells"], _key_name(), config().trading_halted,
+                                        dispatcher())
 
 
 @blp.route("/resume")
@@ -67,4 +68,4 @@ class TradingResume(MethodView):
     def post(self):
         """Lift the halt (TRADING_HALTED, when set in the environment, still halts buys)."""
         with db() as conn:
-            return trading_service.resume(conn, _key_name(), config().trading_halted)
+            return trading_service.resume(conn, _key_name(), config().trading_halted, dispatcher())

@@ -91,6 +91,19 @@ def sell_error_event(position: Mapping[str, Any], workflow_id: UUID | None, rule
     return Event(EventKind.EXECUTION_ERROR, f"sell-error:{position['id']}:{rule_key}", data, workflow_id)
 
 
+def halt_event(halted: bool, reason: str | None, sells: str | None, by: str | None, at: str) -> Event:
+    """The event a halt or a resume reports (one per call: the key holds its time)."""
+    kind = EventKind.TRADING_HALTED if halted else EventKind.TRADING_RESUMED
+    data = {"reason": reason, "sells": sells, "by": by, "at": at}
+    return Event(kind, f"{kind.value}:{at}", data)
+
+
+def breaker_event(wallet: Mapping[str, Any], reason: str, at: str) -> Event:
+    """The event a tripped circuit breaker reports (the wallet's BUY workflows are paused)."""
+    data = {"wallet_alias": wallet["alias"], "reason": reason, "at": at}
+    return Event(EventKind.CIRCUIT_BREAKER_TRIPPED, f"breaker:{wallet['alias']}:{at}", data)
+
+
 def body_of(kind: str, key: str, data: Mapping[str, Any], created_at: str) -> dict[str, Any]:
     """The JSON document a webhook receives for one event."""
     return {"event": kind, "id": key, "created_at": created_at, "data": dict(data)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from psycopg import Connection
@@ -33,3 +34,8 @@ def set_halt(conn: Connection, halted: bool, halt_sells: bool, reason: str | Non
             RETURNING {_COLUMNS}""",
         {"halted": halted, "halt_sells": halt_sells, "reason": reason, "by": halted_by},
     ).fetchone()
+
+
+def database_now(conn: Connection) -> datetime:
+    """The transaction's time on the database clock."""
+    return conn.execute("SELECT now() AS now").fetchone()["now"]

@@ -23,7 +23,7 @@ from psycopg import Connection
 from app.core.chains import SellChain, WorkflowType, load_stored_chain
 from app.core.clock import Clock, utc_now
 from app.core.guards import after_sell
-from app.core.notifications import Event, sell_error_event, sell_event
+from app.core.notifications import Event, breaker_event, sell_error_event, sell_event
 from app.core.paper import sell_fill
 from app.core.sell import ExitDecision, PositionState, realized_pnl, should_exit, tokens_to_sell
 from app.core.solana import lamports_to_sol
@@ -173,7 +173,7 @@ def _fill(conn: Connection, position: dict[str, Any], amount: int, reason: Close
     position_repo.apply_sell(conn, position["id"], {"tokens_left": left, "net_sol": net, "realized": realized,
                                                     "rule_key": rule_key, "reason": reason, "at": deps.clock()})
     wallet_repo.credit(conn, position["wallet_id"], net)
-    _count_sell(conn, position["wallet_id"], realized - position["realized_pnl_sol"], deps.clock())
+    _count_sell(conn, position["wallet_id"], realized - position["realized_pnl_sol"], deps)
     trade_id = position_repo.insert_trade(conn, {
         "wallet_id": position["wallet_id"], "position_id": position["id"], "workflow_id": workflow_id,
         "mint": position["mint"], "action": TradeAction.SELL, "sol_amount": net, "token_amount_raw": amount,
@@ -186,15 +186,17 @@ def _fill(conn: Connection, position: dict[str, Any], amount: int, reason: Close
     return booked
 
 
-def _count_sell(conn: Connection, wallet_id: UUID, pnl_sol: Decimal, at: datetime) -> None:
-    """Extend or end the wallet's losing streak under its row lock (exact under concurrency); log a trip."""
+def _count_sell(conn: Connection, wallet_id: UUID, pnl_sol: Decimal, deps: SellDeps) -> None:
+    """Extend or end the wallet's losing streak under its row lock (exact under concurrency); log and notify a trip."""
     wallet = wallet_repo.lock_streak(conn, wallet_id)
     update = after_sell(wallet["losing_streak"], wallet["breaker_losing_sells"],
                         wallet["breaker_tripped_at"] is not None, pnl_sol < 0)
+    at = deps.clock()
     wallet_repo.set_streak(conn, wallet_id, update.streak, at if update.trips else None, update.trips)
     if update.trips:
         log.warning("circuit breaker tripped on wallet %s: %s; its BUY workflows are paused until "
                     "POST /api/wallets/%s/circuit-breaker/reset", wallet["alias"], update.trips, wallet["alias"])
+        deps.on_event(conn, breaker_event(wallet, update.trips, at.isoformat()))
 
 
 def _sell_failed(conn: Connection, position: dict[str, Any], target: dict[str, Any], decision: ExitDecision,

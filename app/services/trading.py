@@ -12,24 +12,34 @@ from typing import Any
 from psycopg import Connection
 
 from app.core.guards import CONFIG_HALT_REASON
+from app.core.notifications import halt_event
 from app.repos import trading_state
+from app.services import notifications
+from app.services.ports import Dispatcher
 
 SELLS_CONTINUE = "continue"
 SELLS_HALT = "halt"
 
 
-def halt(conn: Connection, reason: str, sells: str, by: str | None, config_halt: bool) -> dict[str, Any]:
-    """Stop every buy (and sells when `sells` is "halt") until resumed; returns the trading status."""
+def halt(conn: Connection, reason: str, sells: str, by: str | None, config_halt: bool,
+         dispatcher: Dispatcher) -> dict[str, Any]:
+    """Stop every buy (and sells when `sells` is "halt") until resumed; notifies; returns the trading status."""
     with conn.transaction():
         trading_state.set_halt(conn, True, sells == SELLS_HALT, reason, by)
+        notifications.emit(conn, halt_event(True, reason, sells, by, _now(conn)), dispatcher)
     return status(conn, config_halt)
 
 
-def resume(conn: Connection, by: str | None, config_halt: bool) -> dict[str, Any]:
-    """Lift the stored halt (TRADING_HALTED, when set, still halts buys); returns the trading status."""
+def resume(conn: Connection, by: str | None, config_halt: bool, dispatcher: Dispatcher) -> dict[str, Any]:
+    """Lift the stored halt (TRADING_HALTED, when set, still halts buys); notifies; returns the trading status."""
     with conn.transaction():
         trading_state.set_halt(conn, False, False, None, by)
+        notifications.emit(conn, halt_event(False, None, None, by, _now(conn)), dispatcher)
     return status(conn, config_halt)
+
+
+def _now(conn: Connection) -> str:
+    return trading_state.database_now(conn).isoformat()
 
 
 def status(conn: Connection, config_halt: bool) -> dict[str, Any]:

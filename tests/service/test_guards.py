@@ -13,6 +13,8 @@ from psycopg.rows import dict_row
 from app.core.guards import CONFIG_HALT_REASON
 from app.errors import Conflict
 from app.pricing.sources import FixedPriceSource
+from app.queues.dispatch import RqDispatcher
+from app.services import notifications as notification_service
 from app.services import trading as trading_service
 from app.services import wallets as wallet_service
 from app.services.buy_engine import BuyDeps, evaluate_prediction
@@ -30,6 +32,12 @@ from tests.factories import (
 )
 
 LOSING = ENTRY_PRICE * Decimal("0.9")  # a stop-loss at -5 % sells below the entry
+
+
+@pytest.fixture
+def dispatcher(redis_conn):
+    """The real queue port on the test Redis."""
+    return RqDispatcher(redis_conn, 15)
 
 
 @pytest.fixture
@@ -56,26 +64,26 @@ def wallet_row(conn):
 
 # --- the emergency stop ------------------------------------------------------
 
-def test_halted_buys_are_rejected_with_the_reason_and_resume_buys_again(conn, trigger):
+def test_halted_buys_are_rejected_with_the_reason_and_resume_buys_again(conn, trigger, dispatcher):
     buy_workflow(conn, trigger, cooldown_seconds=0)
-    trading_service.halt(conn, "exchange outage", "continue", "ops", False)
+    trading_service.halt(conn, "exchange outage", "continue", "ops", False, dispatcher)
     outcome = buy_on(conn, trigger, "a")
     assert outcome["result"] == "REJECTED" and "exchange outage" in outcome["reason"]
     step = steps_of(conn, outcome["execution_id"])[-1]
     assert step["step"] == "halt_check" and step["result"] == "rejected" and step["reason"] == "exchange outage"
     assert conn.execute("SELECT count(*) AS n FROM trade_logs").fetchone()["n"] == 0
-    trading_service.resume(conn, "ops", False)
+    trading_service.resume(conn, "ops", False, dispatcher)
     assert buy_on(conn, trigger, "b")["result"] == "EXECUTED"
 
 
-def test_trading_halted_in_the_environment_halts_buys(conn, trigger):
+def test_trading_halted_in_the_environment_halts_buys(conn, trigger, dispatcher):
     buy_workflow(conn, trigger)
     deps = buy_deps()
     deps.config_halt = True
     outcome = buy_on(conn, trigger, "a", deps)
     assert outcome["result"] == "REJECTED" and steps_of(conn, outcome["execution_id"])[-1]["reason"] == (
         CONFIG_HALT_REASON)
-    status = trading_service.resume(conn, "ops", True)  # the environment's halt stays
+    status = trading_service.resume(conn, "ops", True, dispatcher)  # the environment's halt stays
     assert status["halted"] is True and status["source"] == "config"
 
 
@@ -86,7 +94,7 @@ def _slow_source(delay: float) -> FixedPriceSource:
     return FixedPriceSource("slow", price_of)
 
 
-def test_no_trade_is_written_after_a_racing_halt_returns(conn, trigger, database_url):
+def test_no_trade_is_written_after_a_racing_halt_returns(conn, trigger, database_url, dispatcher):
     buy_workflow(conn, trigger, cooldown_seconds=0, max_open_positions=100)
     predictions = []
     for k in range(20):
@@ -109,7 +117,7 @@ def test_no_trade_is_written_after_a_racing_halt_returns(conn, trigger, database
     while conn.execute("SELECT count(*) AS n FROM trade_logs").fetchone()["n"] == 0:
         time.sleep(0.005)
     with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as own:
-        trading_service.halt(own, "race", "continue", "test", False)
+        trading_service.halt(own, "race", "continue", "test", False, dispatcher)
     at_halt = {r["id"] for r in conn.execute("SELECT id FROM trade_logs").fetchall()}
     for thread in threads:
         thread.join()
@@ -121,18 +129,18 @@ def test_no_trade_is_written_after_a_racing_halt_returns(conn, trigger, database
     assert all(r["steps_log"][-1]["step"] == "halt_check" for r in rejected)
 
 
-def test_halting_sells_keeps_positions_open_and_refuses_manual_sells(conn, trigger):
+def test_halting_sells_keeps_positions_open_and_refuses_manual_sells(conn, trigger, dispatcher):
     buy_workflow(conn, trigger)
     position_id = buy_on(conn, trigger, "a")["position_id"]
     sell_workflow(conn, [{"type": "stop_loss", "percent": -5}])
     market = MovingPrice(LOSING)
-    trading_service.halt(conn, "frozen market", "halt", "ops", False)
+    trading_service.halt(conn, "frozen market", "halt", "ops", False, dispatcher)
     outcome = check_position(conn, position_id, sell_deps(market))
     assert outcome["result"] == "halted" and "frozen market" in outcome["error"]
     assert conn.execute("SELECT status FROM positions").fetchone()["status"] == "OPEN"
     with pytest.raises(Conflict):
         sell_manually(conn, position_id, Decimal(100), sell_deps(market))
-    trading_service.halt(conn, "buys only", "continue", "ops", False)
+    trading_service.halt(conn, "buys only", "continue", "ops", False, dispatcher)
     assert check_position(conn, position_id, sell_deps(market))["result"] == "sold"
 
 
@@ -232,3 +240,26 @@ def test_concurrent_losing_sells_are_counted_exactly(conn, trigger, database_url
         thread.join()
     row = wallet_row(conn)
     assert row["losing_streak"] == 6 and row["breaker_reason"] == "6 consecutive losing sells"
+
+
+# --- what the guards notify --------------------------------------------------
+
+def recorded_events(conn) -> list[str]:
+    return [row["event"] for row in conn.execute("SELECT event FROM notification_deliveries ORDER BY id")]
+
+
+def test_halt_resume_and_a_tripped_breaker_are_notified_in_their_transaction(conn, trigger, dispatcher):
+    notification_service.create_endpoint(conn, {"kind": "webhook", "url": "http://127.0.0.1:9/hook", "events": [
+        "trading_halted", "trading_resumed", "circuit_breaker_tripped"]}, None)
+    trading_service.halt(conn, "exchange outage", "continue", "ops", False, dispatcher)
+    trading_service.resume(conn, "ops", False, dispatcher)
+    assert recorded_events(conn) == ["trading_halted", "trading_resumed"]
+    buy_workflow(conn, trigger, cooldown_seconds=0)
+    sell_workflow(conn, [{"type": "stop_loss", "percent": -5}])
+    deps = sell_deps(MovingPrice(LOSING))
+    deps.on_event = lambda event_conn, event: notification_service.emit(event_conn, event, dispatcher)
+    for name in "abc":
+        check_position(conn, buy_on(conn, trigger, name)["position_id"], deps)
+    assert recorded_events(conn)[2:] == ["circuit_breaker_tripped"]
+    payload = conn.execute("SELECT payload FROM notification_deliveries WHERE event = 'circuit_breaker_tripped'")
+    assert payload.fetchone()["payload"]["data"]["reason"] == "3 consecutive losing sells"
