@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import psutil
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+KILL_WAIT_SECONDS = 5.0  # after SIGKILL, how long to wait for the kernel to end the processes
 Log = Callable[[int, str], None]  # (logging level, message)
 Output = Callable[[str, bytes], None]  # (child name, one line of its output)
 
@@ -227,6 +228,7 @@ class Supervisor:
         for child in running:
             child.process.wait()
             child.process = None
+        _wait_gone(tree, KILL_WAIT_SECONDS)
 
     def _drain(self, deadline: float) -> None:
         while self._selector.get_map() and time.monotonic() < deadline:
@@ -253,3 +255,10 @@ def _alive(proc: psutil.Process) -> bool:
 def _signal_group(pgid: int, signum: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signum)
+
+
+def _wait_gone(processes: list[psutil.Process], timeout: float) -> None:
+    """Return once none of the processes is alive (exited or a zombie), or after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while any(_alive(proc) for proc in processes) and time.monotonic() < deadline:
+        time.sleep(0.02)
