@@ -21,6 +21,7 @@ import redis
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
+from app.chain.rpc import SolanaRpcClient
 from app.config import Config, ConfigError, PriceSourceName, load_config
 from app.core.clock import Clock, utc_now
 from app.db import open_pool
@@ -46,6 +47,7 @@ class Process:
     _pool: ConnectionPool | None = None
     _redis: redis.Redis | None = None
     _jupiter: jupiter.JupiterClient | None = None
+    _chain: SolanaRpcClient | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @contextmanager
@@ -69,6 +71,16 @@ class Process:
     def dispatcher(self) -> Dispatcher:
         """The job-queue port handed to services."""
         return RqDispatcher(self.redis, self.config.sell_check_interval_seconds, self.config.notify_retry_intervals)
+
+    @property
+    def chain(self) -> SolanaRpcClient:
+        """This process's Solana RPC client; ConfigError naming SOLANA_RPC_URL when it is not set."""
+        if self._chain is None:
+            if not self.config.solana_rpc_url:
+                raise ConfigError("SOLANA_RPC_URL is not set: REAL wallets read balances and trade through a "
+                                  "Solana JSON-RPC node; set it, e.g. SOLANA_RPC_URL=https://api.mainnet-beta.solana.com")
+            self._chain = SolanaRpcClient(self.config.solana_rpc_url, self.config.solana_commitment.value)
+        return self._chain
 
     def price_source(self, conn: Connection, clock: Clock = utc_now) -> PriceSource:
         """The price source PRICE_SOURCE names, ready to quote (`metrics` reads through conn)."""

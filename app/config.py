@@ -17,6 +17,22 @@ class ConfigError(ValueError):
     """The environment holds a value the service cannot run with."""
 
 
+class Commitment(StrEnum):
+    """How final chain reads and confirmations must be (SOLANA_COMMITMENT)."""
+
+    PROCESSED = "processed"
+    CONFIRMED = "confirmed"
+    FINALIZED = "finalized"
+
+
+class PriorityLevel(StrEnum):
+    """Jupiter's priorityLevelWithMaxLamports level (PRIORITY_FEE_LEVEL)."""
+
+    MEDIUM = "medium"
+    HIGH = "high"
+    VERY_HIGH = "veryHigh"
+
+
 class PriceSourceName(StrEnum):
     """Which price source PRICE_SOURCE selects."""
 
@@ -63,6 +79,12 @@ class Config:
     notify_timeout_seconds: int = 5  # one notification POST waits at most this long
     notify_retry_intervals: tuple[int, ...] = (10, 60, 300, 1800)  # seconds before each retry of a failed delivery
     telegram_api_base: str = "https://api.telegram.org"
+    solana_rpc_url: str | None = None  # SOLANA_RPC_URL: required only when a REAL wallet reads or trades on chain
+    slippage_bps: int = 50
+    priority_fee_level: PriorityLevel = PriorityLevel.MEDIUM
+    priority_fee_max_lamports: int = 1_000_000
+    solana_commitment: Commitment = Commitment.CONFIRMED
+    sol_reserve: str = "0.01"  # SOL kept for fees and rent: percent sizing of a REAL wallet leaves it untouched
 
     @property
     def embedded(self) -> bool:
@@ -241,6 +263,43 @@ def _intervals(env: Mapping[str, str], name: str, default: tuple[int, ...]) -> t
     return values
 
 
+def _choice(env: Mapping[str, str], name: str, kind: type[StrEnum], default: StrEnum) -> Any:
+    """One of a str enum's values (exact spelling), default when unset."""
+    raw = _text(env, name)
+    if raw is None:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} must be one of {'|'.join(v.value for v in kind)}") from None
+
+
+def _rpc_url(env: Mapping[str, str]) -> str | None:
+    """SOLANA_RPC_URL: an http(s) URL with a host, or None when unset."""
+    from urllib.parse import urlsplit
+
+    raw = _text(env, "SOLANA_RPC_URL")
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(ch.isspace() for ch in raw):
+        raise ConfigError("SOLANA_RPC_URL must be an http(s) URL of a Solana JSON-RPC node, "
+                          "e.g. https://api.mainnet-beta.solana.com")
+    return raw
+
+
+def _chain_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """How REAL wallets reach the chain: RPC node, slippage, priority fee, commitment, SOL reserve."""
+    return {
+        "solana_rpc_url": _rpc_url(env),
+        "slippage_bps": _int(env, "SLIPPAGE_BPS", 50, 0, 10_000),
+        "priority_fee_level": _choice(env, "PRIORITY_FEE_LEVEL", PriorityLevel, PriorityLevel.MEDIUM),
+        "priority_fee_max_lamports": _int(env, "PRIORITY_FEE_MAX_LAMPORTS", 1_000_000, 0, 10**10),
+        "solana_commitment": _choice(env, "SOLANA_COMMITMENT", Commitment, Commitment.CONFIRMED),
+        "sol_reserve": _decimal_sol(env, "SOL_RESERVE", "0.01"),
+    }
+
+
 def _request_settings(env: Mapping[str, str]) -> dict[str, Any]:
     """How much the web process reads from one request."""
     return {
@@ -253,4 +312,4 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     """Build the configuration from environment variables, failing fast on bad values."""
     env = os.environ if env is None else env
     return Config(**_service_settings(env), **_trading_settings(env), **_request_settings(env),
-                  **_notification_settings(env))
+                  **_notification_settings(env), **_chain_settings(env))

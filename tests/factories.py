@@ -32,6 +32,19 @@ WALLET_ALIAS = "w1"
 WALLET_BALANCE = Decimal("10")
 REAL_PUBLIC_KEY = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin"
 
+
+def signing_key(seed: int) -> tuple[str, str]:
+    """(base58 64-byte secret key, its public key) of a fixed test keypair."""
+    from solders.keypair import Keypair
+
+    from app.core.solana import b58encode
+
+    keypair = Keypair.from_seed(bytes([seed]) * 32)
+    return b58encode(bytes(keypair)), str(keypair.pubkey())
+
+
+REAL_SECRET_KEY, REAL_SIGNED_PUBLIC_KEY = signing_key(4)  # a REAL wallet's keypair and its public key
+
 MINT = "7GCihgDB8fe6KNjn2MYtkzZcRjQy3t9GHdC8uHYmW2hr"
 OTHER_MINT = "EKpQGSJtjMFqKZ9KQanSqYXRcF8fBopzLHYxdM65zcjm"
 WSOL_MINT = "So11111111111111111111111111111111111111112"

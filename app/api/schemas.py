@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from app.api.fields import ADDRESS_FORMAT, ADDRESS_PATTERN, DecimalInput, PointInTime
 from app.core.chains import MAX_MODEL_ID, AmountMode, WorkflowType, check_workflow, positive_amount_problem
+from app.core.keys import secret_key_problem
 from app.core.solana import (
     SOL_DECIMALS,
     SOL_INTEGER_DIGITS,
@@ -65,7 +66,8 @@ def register_spec(api) -> None:
     components = api.spec.components
     components.schema("WalletPatch", {"minProperties": 1}, schema=WalletPatchSchema)
     components.schema("WorkflowPatch", {"minProperties": 1}, schema=WorkflowPatchSchema)
-    components.schema("WalletCreate", {"anyOf": [{"required": ["public_key"]},
+    generated = {"required": ["generate"], "properties": {"generate": {"enum": [True]}}}
+    components.schema("WalletCreate", {"anyOf": [{"required": ["public_key"]}, {"required": ["secret_key"]}, generated,
                                                  {"properties": {"type": {"enum": ["TEST"]}}}]},
                       schema=WalletCreateSchema)
 
@@ -82,8 +84,15 @@ class WalletCreateSchema(Schema):
     trading_enabled = JsonBool(load_default=True)
     public_key = fields.String(validate=validate.Regexp(r"^[1-9A-HJ-NP-Za-km-z]{32,44}$",
                                                         error="Not a base58 Solana public key."))
-    secret_key = fields.String(load_only=True, validate=validate.Length(min=32, max=200),
-                               metadata={"description": "REAL wallets: base58 signing key, stored encrypted"})
+    secret_key = fields.String(load_only=True, validate=[validate.Length(min=32, max=200),
+                                                         core_rule(secret_key_problem)], metadata={
+        "description": "REAL wallets: the base58 64-byte keypair; its public key is derived (a given public_key "
+                       "must match), and it is stored encrypted (the server needs WALLET_ENCRYPTION_KEY). "
+                       "Never returned."})
+    generate = JsonBool(load_default=False, metadata={
+        "description": "REAL wallets: true creates a new keypair (stored encrypted; the server needs "
+                       "WALLET_ENCRYPTION_KEY) and returns only its public_key, to fund. Not with secret_key "
+                       "or public_key."})
 
 
 class _WalletLimitFields(Schema):
@@ -120,6 +129,10 @@ class WalletSchema(Schema):
     type = fields.String()
     public_key = fields.String(allow_none=True)
     has_secret_key = fields.Boolean()
+    sol_balance = fields.String(metadata={
+        "description": "REAL wallets, GET by alias: SOL on chain (getBalance at SOLANA_COMMITMENT), exact decimal "
+                       "string; absent when the chain could not be read (see chain_error)"})
+    chain_error = fields.String(metadata={"description": "Why sol_balance could not be read from the chain"})
     trading_enabled = fields.Boolean()
     virtual_sol_balance = fields.Decimal(as_string=True, metadata={"description": "SOL (decimal string)"})
     open_positions = fields.Integer()

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.api import examples
-from app.api.deps import config, db
+from app.api.deps import config, db, process
 from app.api.schemas import DeletedSchema, WalletCreateSchema, WalletPatchSchema, WalletSchema
 from app.services import wallets as wallet_service
 
@@ -36,9 +36,9 @@ class WalletByAlias(MethodView):
     @blp.response(200, WalletSchema)
     @blp.alt_response(404, description="Unknown wallet")
     def get(self, alias):
-        """Get a wallet by alias."""
+        """Get a wallet by alias; a REAL wallet with its SOL on chain (`sol_balance`, or `chain_error`)."""
         with db() as conn:
-            return wallet_service.get_wallet(conn, alias)
+            return wallet_service.get_wallet(conn, alias, chain_balance=_chain_balance)
 
     @blp.arguments(WalletPatchSchema, example=examples.WALLET_PATCH)
     @blp.response(200, WalletSchema)
@@ -56,6 +56,11 @@ class WalletByAlias(MethodView):
         with db() as conn:
             wallet_service.delete_wallet(conn, alias)
         return {"status": "deleted", "id": alias}
+
+
+def _chain_balance(public_key: str) -> int:
+    """Lamports on chain through this process's RPC client (ConfigError when SOLANA_RPC_URL is unset)."""
+    return process().chain.get_balance(public_key)
 
 
 @blp.route("/<string:alias>/circuit-breaker/reset")

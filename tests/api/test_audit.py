@@ -9,7 +9,8 @@ from cryptography.fernet import Fernet
 from tests.assertions import count
 from tests.factories import (
     MINT,
-    REAL_PUBLIC_KEY,
+    REAL_SECRET_KEY,
+    REAL_SIGNED_PUBLIC_KEY,
     buy_body,
     metric_point,
     model_body,
@@ -60,8 +61,8 @@ def test_workflow_model_metrics_and_prediction_writes_are_audited(client):
 def test_secrets_never_reach_the_audit_log(client, config):
     key = Fernet.generate_key().decode()
     client.application.extensions["trading_config"] = replace(config, wallet_encryption_key=key)
-    secret = "4" * 88
-    assert client.post("/api/wallets", json=wallet_body("r1", type="REAL", public_key=REAL_PUBLIC_KEY,
+    secret = REAL_SECRET_KEY
+    assert client.post("/api/wallets", json=wallet_body("r1", type="REAL", public_key=REAL_SIGNED_PUBLIC_KEY,
                                                         secret_key=secret)).status_code == 201
     assert secret not in str(client.get("/api/audit").get_json())
 

@@ -45,7 +45,7 @@ DELETES = "deletes"  # key of the spare resources DELETE operations use
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261121"))
 RULES_BEYOND_THE_SCHEMA = {
-    "POST /api/wallets": {"secret_key"},  # stored only when the server has WALLET_ENCRYPTION_KEY
+    "POST /api/wallets": {"secret_key", "generate"},  # stored only when the server has WALLET_ENCRYPTION_KEY
     "PATCH /api/wallets/{alias}": {"top_up_sol"},  # TEST wallets only; the new balance must stay below 1e21
     "POST /api/buy/workflows": {"chain", "buy_amount_mode", "buy_amount_value"},  # SPEC §3, per type and mode
     "PATCH /api/buy/workflows/{workflow_id}": {"chain", "buy_amount_mode", "buy_amount_value", "type"},

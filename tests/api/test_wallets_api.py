@@ -6,7 +6,14 @@ import pytest
 from cryptography.fernet import Fernet
 
 from tests.assertions import count, error_fields
-from tests.factories import REAL_PUBLIC_KEY, WALLET_ALIAS, add_position, wallet_body
+from tests.factories import (
+    REAL_PUBLIC_KEY,
+    REAL_SECRET_KEY,
+    REAL_SIGNED_PUBLIC_KEY,
+    WALLET_ALIAS,
+    add_position,
+    wallet_body,
+)
 
 URL = f"/api/wallets/{WALLET_ALIAS}"
 
@@ -60,8 +67,8 @@ def test_real_wallet_stores_signing_key_encrypted(client, conn, config, monkeypa
 
     key = Fernet.generate_key().decode()
     client.application.extensions["trading_config"] = replace(config, wallet_encryption_key=key)
-    secret = "4" * 88
-    response = client.post("/api/wallets", json=wallet_body("r1", type="REAL", public_key=REAL_PUBLIC_KEY,
+    secret = REAL_SECRET_KEY
+    response = client.post("/api/wallets", json=wallet_body("r1", type="REAL", public_key=REAL_SIGNED_PUBLIC_KEY,
                                                             secret_key=secret))
     assert response.status_code == 201
     body = response.get_json()

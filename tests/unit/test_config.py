@@ -52,3 +52,55 @@ def test_accepted_values(env, attribute, expected):
 def test_bad_values_fail_fast_naming_the_variable(env, named):
     with pytest.raises(ConfigError, match=named):
         load_config(env)
+
+
+def test_chain_settings_defaults():
+    from app.config import Commitment, PriorityLevel
+
+    config = load_config({})
+    assert config.solana_rpc_url is None and config.slippage_bps == 50 and config.sol_reserve == "0.01"
+    assert config.priority_fee_level is PriorityLevel.MEDIUM and config.solana_commitment is Commitment.CONFIRMED
+
+
+def test_chain_settings_read():
+    config = load_config({"SOLANA_RPC_URL": "https://rpc.example.com/?api-key=x", "SLIPPAGE_BPS": "10000",
+                          "PRIORITY_FEE_LEVEL": "veryHigh", "PRIORITY_FEE_MAX_LAMPORTS": "5000",
+                          "SOLANA_COMMITMENT": "finalized", "SOL_RESERVE": "0.000000001"})
+    assert (config.solana_rpc_url, config.slippage_bps, config.priority_fee_level, config.priority_fee_max_lamports,
+            config.solana_commitment, config.sol_reserve) == ("https://rpc.example.com/?api-key=x", 10000,
+                                                             "veryHigh", 5000, "finalized", "0.000000001")
+
+
+@pytest.mark.parametrize("env, named", [
+    ({"SOLANA_RPC_URL": "api.mainnet-beta.solana.com"}, "SOLANA_RPC_URL"),
+    ({"SOLANA_RPC_URL": "ws://127.0.0.1:8900"}, "SOLANA_RPC_URL"),
+    ({"SOLANA_RPC_URL": "https://"}, "SOLANA_RPC_URL"),
+    ({"SLIPPAGE_BPS": "10001"}, "SLIPPAGE_BPS"),
+    ({"SLIPPAGE_BPS": "-1"}, "SLIPPAGE_BPS"),
+    ({"PRIORITY_FEE_LEVEL": "extreme"}, "PRIORITY_FEE_LEVEL"),
+    ({"PRIORITY_FEE_MAX_LAMPORTS": "lots"}, "PRIORITY_FEE_MAX_LAMPORTS"),
+    ({"SOLANA_COMMITMENT": "max"}, "SOLANA_COMMITMENT"),
+    ({"SOL_RESERVE": "0.0000000001"}, "SOL_RESERVE"),
+    ({"SOL_RESERVE": "-1"}, "SOL_RESERVE"),
+])
+def test_bad_chain_settings_fail_fast_naming_them(env, named):
+    with pytest.raises(ConfigError, match=named):
+        load_config(env)
+
+
+def test_the_rpc_client_needs_solana_rpc_url():
+    from app.bootstrap import Process
+
+    with pytest.raises(ConfigError, match="SOLANA_RPC_URL is not set"):
+        Process(load_config({})).chain  # noqa: B018 - the property builds the client
+    assert Process(load_config({"SOLANA_RPC_URL": "http://127.0.0.1:8899"})).chain.url == "http://127.0.0.1:8899"
+
+
+@pytest.mark.parametrize("balance, reserve, spendable", [
+    (10**9, "0.01", 990_000_000), (10_000_000, "0.01", 0), (5, "0.01", 0), (10**9, "0", 10**9),
+    (10**9, "0.000000001", 10**9 - 1),
+])
+def test_percent_sizing_of_a_real_wallet_leaves_the_sol_reserve(balance, reserve, spendable):
+    from app.services.wallets import spendable_lamports
+
+    assert spendable_lamports(balance, load_config({"SOL_RESERVE": reserve})) == spendable

@@ -1,0 +1,1 @@
+"""Talking to the Solana chain: a JSON-RPC client (balances, block height, blockhash, token balances)."""
