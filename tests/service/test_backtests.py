@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,24 +12,8 @@ from app.repos import backtests as backtest_repo
 from app.repos import price_history as price_history_repo
 from app.services import backtests as backtest_service
 from tests import factories
-
-T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-# MINT rises 30 % (take profit at +20 %); OTHER_MINT falls (stop loss at -5 %)
-PATHS = {factories.MINT: [Decimal("0.0001") * (1 + Decimal(k) / 100) for k in range(31)] + [Decimal("0.00013")] * 30,
-         factories.OTHER_MINT: [Decimal("0.0002") * (1 - Decimal(k) / 100) for k in range(61)]}
-
-
-def seed_history(conn, model_id: int) -> None:
-    """A minute of coin metrics per mint for an hour from T0, and one prediction per mint."""
-    for mint, prices in PATHS.items():
-        factories.add_mint(conn, mint)
-        for minute, price in enumerate(prices):
-            conn.execute("INSERT INTO coin_metrics (mint, ts, price_sol) VALUES (%s, %s, %s)",
-                         (mint, T0 + timedelta(minutes=minute), price))
-    for mint, minute in ((factories.MINT, 1), (factories.OTHER_MINT, 5)):
-        at = T0 + timedelta(minutes=minute, seconds=7)
-        conn.execute("INSERT INTO predictions (mint, model_id, probability, predicted_at, status) "
-                     "VALUES (%s, %s, 0.9, %s, 'EVALUATED')", (mint, model_id, at))
+from tests.factories import BACKTEST_T0 as T0
+from tests.factories import seed_backtest_history
 
 
 def request(model_id: int, **overrides) -> dict:
@@ -44,7 +28,7 @@ def request(model_id: int, **overrides) -> dict:
 @pytest.fixture
 def model_id(conn):
     model = factories.add_model(conn)
-    seed_history(conn, model)
+    seed_backtest_history(conn, model)
     return model
 
 
