@@ -273,3 +273,29 @@ CREATE TABLE notification_deliveries (
 );
 CREATE INDEX idx_deliveries_pending ON notification_deliveries (created_at) WHERE status = 'PENDING';
 CREATE INDEX idx_deliveries_recent ON notification_deliveries (created_at DESC, id DESC);
+
+-- migrate: 8 recorded prices and backtests
+-- Every price the live engine decides on (a sell check's once-per-interval price, a buy's quote), kept
+-- PRICE_HISTORY_RETENTION_DAYS so a backtest can replay it.
+CREATE TABLE price_history (
+    id        BIGSERIAL PRIMARY KEY,
+    mint      TEXT NOT NULL,
+    ts        TIMESTAMPTZ NOT NULL,
+    price_sol NUMERIC(40, 18) NOT NULL CHECK (price_sol > 0),
+    source    TEXT NOT NULL
+);
+CREATE INDEX idx_price_history_mint_ts ON price_history (mint, ts);
+CREATE INDEX idx_price_history_ts ON price_history (ts);
+-- A backtest run: its request, where it is, and its result.
+CREATE TABLE backtests (
+    id          UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    status      TEXT NOT NULL DEFAULT 'QUEUED' CHECK (status IN ('QUEUED', 'RUNNING', 'DONE', 'FAILED')),
+    progress    NUMERIC(5, 2) NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),
+    request     JSONB NOT NULL,
+    summary     JSONB,
+    trades      JSONB,
+    equity      JSONB,
+    error       TEXT,
+    created_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    finished_at TIMESTAMPTZ
+);

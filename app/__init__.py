@@ -116,6 +116,7 @@ def _document_fields(app: Flask, api: Api) -> None:
 def _register_blueprints(api: Api) -> None:
     from app.api import (
         audit,
+        backtests,
         coins,
         health,
         models,
@@ -133,7 +134,7 @@ def _register_blueprints(api: Api) -> None:
     predictions.register_spec(api)
     notifications.register_spec(api)
     for module in (health, wallets, workflows, predictions, coins, models, positions, audit, performance, trading,
-                   notifications):
+                   notifications, backtests):
         api.register_blueprint(module.blp)
 
 

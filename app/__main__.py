@@ -1,4 +1,4 @@
-"""Command line: `python -m app migrate | run`."""
+"""Command line: `python -m app migrate | run | demo | backtest | api-keys ...`."""
 
 from __future__ import annotations
 
@@ -67,9 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     feed_parser = commands.add_parser("demo-feed", help="the live demo's market feed (started by `run`)")
     feed_parser.add_argument("--url", help="the web process (default http://127.0.0.1:$PORT)")
     feed_parser.set_defaults(func=_demo_feed)
+    from app.cli_backtest import add_command
     from app.cli_keys import add_commands
 
     add_commands(commands)
+    add_command(commands)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -27,10 +27,11 @@ from app.core.clock import Clock, utc_now
 from app.db import open_pool
 from app.ml import BoosterCache
 from app.pricing import jupiter
-from app.pricing.shared import MintPrice, shared_mint_price
+from app.pricing.shared import MintPrice, RecordingSource, shared_mint_price
 from app.pricing.sources import JupiterPriceSource, PriceSource, metrics_source, sim_source
 from app.queues.dispatch import RqDispatcher
 from app.repos import coin_metrics as metrics_repo
+from app.repos import price_history as price_history_repo
 from app.services import models as model_service
 from app.services import notifications as notification_service
 from app.services.buy_engine import BuyDeps, Predictor
@@ -104,12 +105,14 @@ class Process:
 
     def buy_deps(self, conn: Connection) -> BuyDeps:
         """The BUY engine's dependencies in this process."""
-        return buy_deps(self.config, self.price_source(conn), self.predictor(), self.dispatcher)
+        source = RecordingSource(self.price_source(conn), partial(price_history_repo.record, conn))
+        return buy_deps(self.config, source, self.predictor(), self.dispatcher)
 
     def sell_deps(self, conn: Connection, dispatcher: Dispatcher | None = None) -> SellDeps:
         """The SELL engine's dependencies in this process: fills quoted exactly, checks priced once per mint."""
         source = self.price_source(conn)
-        shared = shared_mint_price(self.redis, source, self.config.sell_check_interval_seconds)
+        shared = shared_mint_price(self.redis, source, self.config.sell_check_interval_seconds,
+                                   partial(price_history_repo.record, conn))
         return sell_deps(self.config, source, shared, dispatcher or self.dispatcher)
 
     def close(self) -> None:

@@ -85,6 +85,8 @@ class Config:
     priority_fee_max_lamports: int = 1_000_000
     solana_commitment: Commitment = Commitment.CONFIRMED
     sol_reserve: str = "0.01"  # SOL kept for fees and rent: percent sizing of a REAL wallet leaves it untouched
+    price_history_retention_days: int = 30  # recorded prices older than this are purged by maintenance
+    backtest_max_days: int = 31  # the longest period one backtest may cover
 
     @property
     def embedded(self) -> bool:
@@ -236,6 +238,8 @@ def _trading_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "rate_limit_write": _rate(env, "RATE_LIMIT_WRITE", "600/minute"),
         "max_clock_skew_seconds": _int(env, "MAX_CLOCK_SKEW_SECONDS", 60, 0, 3600),
         "trading_halted": _bool(env, "TRADING_HALTED", False),
+        "price_history_retention_days": _int(env, "PRICE_HISTORY_RETENTION_DAYS", 30, 1, 3650),
+        "backtest_max_days": _int(env, "BACKTEST_MAX_DAYS", 31, 1, 3650),
     }
 
 

@@ -12,7 +12,7 @@ def run_maintenance() -> dict[str, int]:
     config = process.config
     with process.db() as conn:
         return maintenance.run_maintenance(conn, process.dispatcher, config.prediction_lease_seconds,
-                                           config.prediction_max_age_seconds)
+                                           config.prediction_max_age_seconds, config.price_history_retention_days)
 
 
 def sweep_predictions() -> dict[str, int]:

@@ -301,3 +301,26 @@ def engine_sell_check(conn: Connection, position: dict[str, Any], factor: str, a
     clock = position["opened_at"] + after
     return check_position(conn, position["id"], sell_deps(MovingPrice(ENTRY_PRICE * Decimal(factor)),
                                                           clock=lambda: clock))
+
+
+# --- backtest history ------------------------------------------------------
+
+BACKTEST_T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # the start of the backtest history
+# MINT rises 30 % (take profit at +20 %); OTHER_MINT falls 1 % a minute (trailing stop at -3 % from the peak)
+BACKTEST_PATHS = {
+    MINT: [Decimal("0.0001") * (1 + Decimal(k) / 100) for k in range(31)] + [Decimal("0.00013")] * 30,
+    OTHER_MINT: [Decimal("0.0002") * (1 - Decimal(k) / 100) for k in range(61)],
+}
+
+
+def seed_backtest_history(conn: Connection, model_id: int) -> None:
+    """A backtest history: coin metrics each minute for an hour from BACKTEST_T0, one prediction per mint."""
+    for mint, prices in BACKTEST_PATHS.items():
+        add_mint(conn, mint)
+        for minute, price in enumerate(prices):
+            conn.execute("INSERT INTO coin_metrics (mint, ts, price_sol) VALUES (%s, %s, %s)",
+                         (mint, BACKTEST_T0 + timedelta(minutes=minute), price))
+    for mint, minute in ((MINT, 1), (OTHER_MINT, 5)):
+        at = BACKTEST_T0 + timedelta(minutes=minute, seconds=7)
+        conn.execute("INSERT INTO predictions (mint, model_id, probability, predicted_at, status) "
+                     "VALUES (%s, %s, 0.9, %s, 'EVALUATED')", (mint, model_id, at))

@@ -76,6 +76,10 @@ class DeferredDispatcher:
         """Enqueue after the commit."""
         self.pending.append(lambda: self._dispatcher.deliver_notification(delivery_id))
 
+    def run_backtest(self, backtest_id: UUID) -> None:
+        """Enqueue after the commit."""
+        self.pending.append(lambda: self._dispatcher.run_backtest(backtest_id))
+
     def flush(self) -> None:
         """Run what waited for the commit (each port call logs and swallows its own Redis failures)."""
         for call in self.pending:

@@ -13,21 +13,27 @@ from decimal import Decimal
 
 from redis import Redis
 
-from app.pricing.sources import PriceSource, PriceUnavailable, quoted_price
+from app.core.paper import price_per_token
+from app.pricing.sources import PriceSource, PriceUnavailable, Quote, quoted_price
 
 MintPrice = Callable[[str, int, int], Decimal]  # (mint, decimals, tokens_raw) -> SOL per whole token
+PriceRecorder = Callable[[str, Decimal, str], None]  # (mint, SOL per whole token, source name): store a decided price
 _WAIT_FOR_OTHER_SECONDS = 2.0
 _ERROR_PREFIX = "ERR:"
 
 
-def shared_mint_price(redis: Redis, source: PriceSource, interval: int) -> MintPrice:
-    """A MintPrice quoting each mint at most once per `interval` seconds across all processes."""
+def shared_mint_price(redis: Redis, source: PriceSource, interval: int,
+                      record: PriceRecorder | None = None) -> MintPrice:
+    """A MintPrice quoting each mint at most once per `interval` seconds across all processes.
+
+    The process that quotes a mint in an interval hands the price to `record` (once per mint per interval).
+    """
 
     def price(mint: str, decimals: int, tokens_raw: int) -> Decimal:
         key = f"tw:price:{source.name}:{mint}:{int(time.time() // interval)}"
         cached = redis.get(key) or _wait_for_other_quoter(redis, key)
         if cached is None:
-            cached = _quote_and_share(redis, key, source, (mint, decimals, tokens_raw), interval)
+            cached = _quote_and_share(redis, key, source, (mint, decimals, tokens_raw), interval, record)
         text = cached.decode()
         if text.startswith(_ERROR_PREFIX):
             raise PriceUnavailable(text[len(_ERROR_PREFIX):])
@@ -50,10 +56,34 @@ def _wait_for_other_quoter(redis: Redis, key: str) -> bytes | None:
 
 
 def _quote_and_share(redis: Redis, key: str, source: PriceSource, held: tuple[str, int, int],
-                     interval: int) -> bytes:
+                     interval: int, record: PriceRecorder | None) -> bytes:
     try:
-        value = str(quoted_price(source, *held)).encode()
+        price = quoted_price(source, *held)
+        value = str(price).encode()
     except PriceUnavailable as exc:
         value = f"{_ERROR_PREFIX}{exc}".encode()
+    else:
+        if record is not None:
+            record(held[0], price, source.name)
     redis.set(key, value, ex=interval * 2)
     return value
+
+
+class RecordingSource:
+    """A PriceSource whose buy quotes are handed to `record` as SOL per whole token (sell quotes pass through)."""
+
+    def __init__(self, source: PriceSource, record: PriceRecorder):
+        self.name = source.name
+        self._source = source
+        self._record = record
+
+    def quote_buy(self, mint: str, decimals: int, lamports: int) -> Quote:
+        """The wrapped source's buy quote, its price recorded when it returns tokens."""
+        quote = self._source.quote_buy(mint, decimals, lamports)
+        if quote.amount_out > 0:
+            self._record(mint, price_per_token(quote.amount_in, quote.amount_out, decimals), self.name)
+        return quote
+
+    def quote_sell(self, mint: str, decimals: int, tokens_raw: int) -> Quote:
+        """The wrapped source's sell quote."""
+        return self._source.quote_sell(mint, decimals, tokens_raw)

@@ -23,6 +23,8 @@ EVALUATE_JOB = "jobs.buy.evaluate_predictions"
 EVALUATE_JOB_TIMEOUT = 120
 NOTIFY_JOB = "jobs.notify.deliver"
 NOTIFY_JOB_TIMEOUT = 60
+BACKTEST_JOB = "jobs.backtest.run"
+BACKTEST_JOB_TIMEOUT = 3600
 _WAITING = (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
@@ -72,6 +74,12 @@ class RqDispatcher:
         queue(self.redis, DEFAULT_QUEUE).enqueue(
             NOTIFY_JOB, delivery_id, job_id=f"notify-{delivery_id}", job_timeout=NOTIFY_JOB_TIMEOUT,
             retry=Retry(max=len(intervals), interval=intervals), result_ttl=3600, failure_ttl=86_400)
+
+    def run_backtest(self, backtest_id: UUID) -> None:
+        """Enqueue one backtest run (job `backtest-<id>`) on the default queue."""
+        queue(self.redis, DEFAULT_QUEUE).enqueue(
+            BACKTEST_JOB, str(backtest_id), job_id=f"backtest-{backtest_id}", job_timeout=BACKTEST_JOB_TIMEOUT,
+            result_ttl=3600, failure_ttl=86_400)
 
 
 def enqueue_due_retries(redis: Redis) -> int:

@@ -9,11 +9,11 @@ from psycopg import Connection
 
 from app.repos import positions as position_repo
 from app.repos import predictions as prediction_repo
+from app.repos import price_history as price_history_repo
 from app.services import notifications as notification_service
 from app.services.ports import Dispatcher
 
 log = logging.getLogger(__name__)
-
 
 
 def reconcile_sell_checks(conn: Connection, dispatcher: Dispatcher) -> dict[str, int]:
@@ -40,12 +40,13 @@ def sweep_predictions(conn: Connection, dispatcher: Dispatcher, lease_seconds: f
 
 
 def run_maintenance(conn: Connection, dispatcher: Dispatcher, lease_seconds: float,
-                    max_age_seconds: float) -> dict[str, int]:
-    """Reconcile sell checks, sweep predictions and re-enqueue lost notification deliveries; returns what changed."""
+                    max_age_seconds: float, price_retention_days: int = 30) -> dict[str, int]:
+    """Reconcile sell checks, sweep predictions, re-enqueue lost notifications, purge old prices; what changed."""
     counts = reconcile_sell_checks(conn, dispatcher)
     counts.update(sweep_predictions(conn, dispatcher, lease_seconds, max_age_seconds))
     counts["requeued_notifications"] = notification_service.sweep_deliveries(conn, dispatcher)
     counts["daily_summaries"] = notification_service.summarise_yesterday(conn, dispatcher)
+    counts["purged_prices"] = price_history_repo.purge_older_than(conn, price_retention_days)
     if counts["added"] or counts["removed"]:
         log.info("maintenance: %s", counts)
     return counts

@@ -32,6 +32,7 @@ from schemathesis.engine import events
 from schemathesis.specs.openapi.formats import unregister_string_format
 
 from app import bootstrap
+from app.api import examples
 from app.api.examples import EXAMPLE_MINT
 from app.api.fields import ADDRESS_FORMAT
 from app.config import PriceSourceName
@@ -56,6 +57,8 @@ RULES_BEYOND_THE_SCHEMA = {
     "GET /api/wallets/{alias}/performance": {"from"},  # not after to
     "GET /api/buy/workflows/{workflow_id}/performance": {"from"},  # not after to
     "POST /api/notifications/endpoints": {"bot_token", "workflow_id"},  # WALLET_ENCRYPTION_KEY; an existing workflow
+    # workflows checked as the workflow API; from before to; stored predictions and prices in the period
+    "POST /api/backtests": {"buy", "sell", "from", "to", "prices"},
 }
 
 
@@ -95,6 +98,9 @@ def _seed(client, config) -> dict[str, str]:
     process = bootstrap.process(config)
     with process.db() as conn:
         evaluate_prediction(conn, prediction, process.buy_deps(conn))
+    # the documented backtest example's period holds a prediction and coin metrics
+    _ok(client.post(f"/api/coins/{MINT}/metrics", json=examples.COIN_METRICS, headers=headers))
+    _ok(client.post("/api/predictions", headers=headers, json={**examples.PREDICTION, "id": "backtest"}), 202)
     position = _ok(client.get("/api/positions?wallet_alias=paper", headers=headers), 200)[0]["id"]
     endpoint = _ok(client.post("/api/notifications/endpoints", headers=headers, json={
         "kind": "webhook", "url": "http://127.0.0.1:9/spare", "events": ["daily_summary"]}))["id"]

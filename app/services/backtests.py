@@ -1,0 +1,273 @@
+"""Backtests: replay stored predictions and a price history through the live engines on a simulated clock.
+
+A run copies the period's models, mints, coin metrics, predictions (and recorded prices) into a scratch
+database, creates a TEST wallet and the two workflows there through the same services as the API, then walks
+the clock from `from` to `to` in steps of the sell-check interval: each step evaluates the predictions made
+in it (`evaluate_prediction`) and checks every open position (`check_position`). The summary is
+app/core/performance.py over the closed positions; positions still open at `to` are listed, not counted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+from psycopg import Connection, Rollback
+
+from app import bootstrap
+from app.config import Config
+from app.core.performance import summarize
+from app.db import connect
+from app.demo.database import scratch_database
+from app.errors import Invalid, NotFound, ServiceError
+from app.ml import BoosterCache
+from app.pricing.sources import FixedPriceSource, PriceSource, PriceUnavailable, metrics_source
+from app.repos import backtests as backtest_repo
+from app.repos import coin_metrics as metrics_repo
+from app.repos import positions as position_repo
+from app.repos import price_history as price_history_repo
+from app.repos import workflows as workflow_repo
+from app.services import models as model_service
+from app.services import reports as report_service
+from app.services import wallets as wallet_service
+from app.services import workflows as workflow_service
+from app.services.buy_engine import evaluate_prediction
+from app.services.ports import Dispatcher
+from app.services.sell_engine import check_position
+
+WALLET_ALIAS = "backtest"
+WORKFLOW_FIELDS = ("name", "type", "chain", "buy_amount_mode", "buy_amount_value", "sell_amount_pct",
+                   "cooldown_seconds", "max_open_positions")
+DECIMAL_FIELDS = ("buy_amount_value", "sell_amount_pct")
+METRICS_LOOKBACK = timedelta(days=1)  # metric history copied before `from`, for point-in-time features
+PROGRESS_EVERY = 40  # steps between progress updates
+INPUT_TABLES = ("ml_models", "mints", "coin_metrics", "predictions")
+
+Progress = Callable[[Decimal], None]
+
+
+@dataclass
+class SimClock:
+    """The backtest's market time."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
+class Replay:
+    """One run's scratch connection, request, clock and models."""
+
+    conn: Connection
+    config: Config
+    request: dict[str, Any]
+    clock: SimClock
+    cache: BoosterCache = field(default_factory=BoosterCache)
+
+
+def to_json(value: Any) -> Any:
+    """A JSON-ready copy: decimals as text, times in ISO 8601, UUIDs as text."""
+    def plain(item: Any) -> Any:
+        if isinstance(item, datetime | date):
+            return item.isoformat()
+        return str(item)
+    return json.loads(json.dumps(value, default=plain))
+
+
+def prepare_request(conn: Connection, data: dict[str, Any], config: Config) -> dict[str, Any]:
+    """Check a loaded backtest request against the database; returns it JSON-ready with both workflow bodies.
+
+    `buy`/`sell` are a workflow id or a body already loaded by the API's workflow schema. Raises NotFound
+    (unknown workflow) or Invalid (from > to, too long, no data in the period, a workflow the services refuse).
+    """
+    start, end = data["from_"], data["to"]
+    if start >= end:
+        raise _invalid("to", "Must be after from.")
+    if end - start > timedelta(days=config.backtest_max_days):
+        raise _invalid("to", f"The period may last at most {config.backtest_max_days} days.")
+    _require_data(conn, start, end, data["prices"])
+    bodies = {kind: _workflow_body(conn, kind, data[kind]) for kind in ("buy", "sell")}
+    _validate_workflows(conn, bodies, config)
+    return to_json({"buy": bodies["buy"], "sell": bodies["sell"], "from": start, "to": end,
+                    "start_balance_sol": data["start_balance_sol"], "prices": data["prices"],
+                    "buy_workflow_id": _ref(data["buy"]), "sell_workflow_id": _ref(data["sell"])})
+
+
+def _invalid(name: str, message: str) -> Invalid:
+    return Invalid(f"{name}: {message}", {"json": {name: [message]}})
+
+
+def _ref(value: Any) -> str | None:
+    return str(value) if isinstance(value, UUID) else None
+
+
+def _require_data(conn: Connection, start: datetime, end: datetime, prices: str) -> None:
+    counts = backtest_repo.counts_in_period(conn, start, end)
+    if not counts["predictions"]:
+        raise _invalid("from", "No predictions stored in the period.")
+    wanted = "recorded" if prices == "recorded" else "metrics"
+    if not counts[wanted]:
+        raise _invalid("prices", f"No {prices} prices in the period.")
+
+
+def _workflow_body(conn: Connection, kind: str, ref: Any) -> dict[str, Any]:
+    """The body of a stored workflow (by id), or the inline body as given; the type must match."""
+    if isinstance(ref, UUID):
+        row = workflow_repo.get(conn, ref)
+        if row is None:
+            raise NotFound(f"Workflow {ref} not found.", {"json": {kind: ["Unknown workflow."]}})
+        ref = {name: row[name] for name in WORKFLOW_FIELDS}
+    body = {name: ref[name] for name in WORKFLOW_FIELDS if ref.get(name) is not None}
+    if body["type"] != kind.upper():
+        raise _invalid(kind, f"Not a {kind.upper()} workflow.")
+    return body
+
+
+def _validate_workflows(conn: Connection, bodies: dict[str, dict[str, Any]], config: Config) -> None:
+    """Create both workflows on a throw-away wallet with the API's services, then roll it all back."""
+    try:
+        with conn.transaction() as tx:
+            _create_account(conn, bodies, Decimal(1), config, f"bt-{uuid4().hex[:12]}")
+            raise Rollback(tx)
+    except ServiceError as exc:
+        kind = "buy" if getattr(exc, "backtest_kind", "buy") == "buy" else "sell"
+        raise type(exc)(exc.message, {"json": {kind: (exc.errors or {}).get("json", {})}}) from None
+
+
+def _create_account(conn: Connection, bodies: dict[str, dict[str, Any]], balance: Decimal, config: Config,
+                    alias: str = WALLET_ALIAS) -> UUID:
+    """The TEST wallet and its two active workflows; returns the wallet id."""
+    wallet = wallet_service.create_wallet(conn, {"alias": alias, "type": "TEST",
+                                                 "virtual_sol_balance": balance}, config)
+    for kind in ("buy", "sell"):
+        try:
+            workflow_service.create_workflow(conn, {**_typed(bodies[kind]), "wallet_alias": alias, "is_active": True})
+        except ServiceError as exc:
+            exc.backtest_kind = kind
+            raise
+    return wallet["id"]
+
+
+def _typed(body: dict[str, Any]) -> dict[str, Any]:
+    """A stored (JSON) body with its decimals back as Decimal."""
+    return {**body, **{name: Decimal(str(body[name])) for name in DECIMAL_FIELDS if body.get(name) is not None}}
+
+
+def create_backtest(conn: Connection, data: dict[str, Any], config: Config, dispatcher: Dispatcher) -> dict[str, Any]:
+    """Check the request, store it QUEUED and enqueue its run; returns the row."""
+    request = prepare_request(conn, data, config)
+    row = backtest_repo.insert(conn, request)
+    dispatcher.run_backtest(row["id"])
+    return row
+
+
+def get_backtest(conn: Connection, backtest_id: UUID) -> dict[str, Any]:
+    """One backtest, or NotFound."""
+    row = backtest_repo.get(conn, backtest_id)
+    if row is None:
+        raise NotFound(f"Backtest {backtest_id} not found.")
+    return row
+
+
+def run_backtest(config: Config, backtest_id: UUID, progress: Progress | None = None) -> dict[str, Any]:
+    """Run a stored backtest, recording progress and the result (or the error) on its row; returns the result."""
+    with connect(config.database_url) as conn:
+        request = get_backtest(conn, backtest_id)["request"]
+        backtest_repo.set_progress(conn, backtest_id, Decimal(0))
+
+        def report(done: Decimal) -> None:
+            backtest_repo.set_progress(conn, backtest_id, done)
+            if progress is not None:
+                progress(done)
+        try:
+            result = simulate(conn, config, request, report)
+        except Exception as exc:
+            backtest_repo.fail(conn, backtest_id, f"{type(exc).__name__}: {exc}")
+            raise
+        backtest_repo.finish(conn, backtest_id, result)
+        return result
+
+
+def simulate(main: Connection, config: Config, request: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """The backtest's result (summary, trades, equity) for a prepared request, in a scratch database."""
+    start, end = datetime.fromisoformat(request["from"]), datetime.fromisoformat(request["to"])
+    with scratch_database(config.database_url) as url, connect(url) as scratch:
+        _copy_inputs(main, scratch, request, start, end)
+        replay = Replay(scratch, replace(config, database_url=url), request, SimClock(start))
+        bodies = {kind: request[kind] for kind in ("buy", "sell")}
+        wallet_id = _create_account(scratch, bodies, Decimal(request["start_balance_sol"]), config)
+        walk(replay, start, end, progress)
+        return result(scratch, wallet_id, Decimal(request["start_balance_sol"]))
+
+
+def _copy_inputs(main: Connection, scratch: Connection, request: dict[str, Any], start: datetime,
+                 end: datetime) -> None:
+    period = {"since": start - METRICS_LOOKBACK, "start": start, "until": end}
+    tables = INPUT_TABLES + (("price_history",) if request["prices"] == "recorded" else ())
+    for table in tables:
+        backtest_repo.copy_period(main, scratch, table, period)
+    backtest_repo.reset_predictions(scratch)
+
+
+def walk(replay: Replay, start: datetime, end: datetime, progress: Progress) -> None:
+    """Step the clock from start to end: evaluate each step's predictions, then check every open position."""
+    step = timedelta(seconds=replay.config.sell_check_interval_seconds)
+    steps = max(1, -(-(end - start) // step))
+    buy = bootstrap.buy_deps(replay.config, price_source(replay), _predictor(replay), clock=replay.clock)
+    sell = bootstrap.sell_deps(replay.config, price_source(replay), clock=replay.clock)
+    for index in range(steps):
+        at = start + index * step
+        for prediction in backtest_repo.predictions_due(replay.conn, at, min(at + step, end + timedelta.resolution)):
+            replay.clock.now = prediction["predicted_at"]
+            evaluate_prediction(replay.conn, prediction["id"], buy)
+        replay.clock.now = min(at + step, end)
+        for position_id in position_repo.open_ids(replay.conn):
+            check_position(replay.conn, position_id, sell)
+        if (index + 1) % PROGRESS_EVERY == 0 and index + 1 < steps:
+            progress((Decimal(100 * (index + 1)) / steps).quantize(Decimal("0.01")))
+    progress(Decimal(100))
+
+
+def _predictor(replay: Replay) -> Callable[[Connection, int, str, datetime], float]:
+    staleness = timedelta(seconds=replay.config.feature_max_staleness_seconds)
+
+    def predict(conn: Connection, model_id: int, mint: str, at: datetime) -> float:
+        return model_service.predict_for_mint(conn, model_id, mint, at, replay.cache, staleness)[0]
+    return predict
+
+
+def price_source(replay: Replay) -> PriceSource:
+    """The chosen price history read at the simulated time: coin metrics, or recorded prices."""
+    conn, clock = replay.conn, replay.clock
+    staleness = timedelta(seconds=replay.config.price_max_staleness_seconds)
+    if replay.request["prices"] == "metrics":
+        def latest(mint: str) -> tuple[Decimal, datetime] | None:
+            point = metrics_repo.latest_point(conn, mint, clock())
+            return None if point is None else (point["price_sol"], point["ts"])
+        return metrics_source(latest, staleness, clock)
+
+    def recorded(mint: str) -> tuple[Decimal, dict[str, Any]]:
+        found = price_history_repo.price_at(conn, mint, clock())
+        if found is None or clock() - found[1] > staleness:
+            raise PriceUnavailable(f"no recorded price of {mint} within {staleness.total_seconds():.0f}s")
+        return found[0], {"recorded_at": found[1].isoformat(), "recorded_source": found[2]}
+    return FixedPriceSource("recorded", recorded)
+
+
+def result(conn: Connection, wallet_id: UUID, start_balance: Decimal) -> dict[str, Any]:
+    """Summary (the core's performance figures), every trade numbered in opening order, and the equity curve."""
+    positions = backtest_repo.positions_with_trades(conn)
+    number = {row["id"]: f"{index:06d}" for index, row in enumerate(positions, 1)}
+    trades = [replace(trade, position_id=number[UUID(trade.position_id)])
+              for trade in report_service.closed_trades(conn, "wallet", wallet_id, None, None)]
+    performance = asdict(summarize(trades, start_balance))
+    equity = performance.pop("equity_curve")
+    listed = [{"trade": number[row["id"]], **{k: v for k, v in row.items() if k != "id"}} for row in positions]
+    return to_json({"summary": performance, "trades": listed, "equity": equity})

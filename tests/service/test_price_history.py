@@ -1,0 +1,45 @@
+"""Recorded prices: the live engines' decided prices are stored once per mint per interval, then purged."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from app import bootstrap
+from app.config import load_config
+from app.repos import price_history as price_history_repo
+from app.services.maintenance import run_maintenance
+from tests import factories
+
+
+def _history(conn) -> list[dict]:
+    return conn.execute("SELECT mint, price_sol, source FROM price_history ORDER BY id").fetchall()
+
+
+def test_a_sell_checks_price_is_recorded_once_per_mint_per_interval(conn, redis_conn, database_url, redis_url):
+    config = load_config({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "PRICE_SOURCE": "sim",
+                          "SELL_CHECK_INTERVAL_SECONDS": "3600"})
+    process = bootstrap.Process(config)
+    price = process.sell_deps(conn).mint_price
+    first = price(factories.MINT, 6, 1_000_000)
+    assert price(factories.MINT, 6, 1_000_000) == first  # the same interval: shared, not quoted again
+    assert _history(conn) == [{"mint": factories.MINT, "price_sol": first, "source": "sim"}]
+    process.close()
+
+
+def test_a_buy_quote_is_recorded_with_its_source(conn, redis_conn, database_url, redis_url):
+    config = load_config({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "PRICE_SOURCE": "sim"})
+    process = bootstrap.Process(config)
+    quote = process.buy_deps(conn).price_source.quote_buy(factories.MINT, 6, 100_000_000)
+    [row] = _history(conn)
+    assert (row["mint"], row["source"]) == (factories.MINT, "sim")
+    assert abs(row["price_sol"] - Decimal(quote.details["price_sol"])) < Decimal("1e-9") * row["price_sol"]
+    process.close()
+
+
+def test_maintenance_purges_prices_older_than_the_retention(conn, redis_conn, config):
+    price_history_repo.record(conn, "OldMint", Decimal("0.1"), "metrics")
+    conn.execute("UPDATE price_history SET ts = now() - interval '31 days'")
+    price_history_repo.record(conn, "NewMint", Decimal("0.2"), "metrics")
+    counts = run_maintenance(conn, bootstrap.Process(config).dispatcher, 20, 120, 30)
+    assert counts["purged_prices"] == 1
+    assert [row["mint"] for row in _history(conn)] == ["NewMint"]
