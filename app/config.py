@@ -59,6 +59,7 @@ class Config:
     max_request_bytes: int = 8 * 1024 * 1024  # request body limit of every route but the model upload
     max_model_upload_bytes: int = 40 * 1024 * 1024  # POST /api/models: a 20 MiB model as base64, and its fields
     max_clock_skew_seconds: int = 60  # how far in the future a posted timestamp may be
+    approval_ttl_seconds: int = 3600  # APPROVAL_TTL_SECONDS: a BUY waiting for approval expires after this
     trading_halted: bool = False  # TRADING_HALTED: no buy from the start (sells go on); cleared only by unsetting it
     notify_timeout_seconds: int = 5  # one notification POST waits at most this long
     notify_retry_intervals: tuple[int, ...] = (10, 60, 300, 1800)  # seconds before each retry of a failed delivery
@@ -214,6 +215,7 @@ def _trading_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "rate_limit_write": _rate(env, "RATE_LIMIT_WRITE", "600/minute"),
         "max_clock_skew_seconds": _int(env, "MAX_CLOCK_SKEW_SECONDS", 60, 0, 3600),
         "trading_halted": _bool(env, "TRADING_HALTED", False),
+        "approval_ttl_seconds": _int(env, "APPROVAL_TTL_SECONDS", 3600, 1, 30 * 86_400),
     }
 
 

@@ -9,6 +9,7 @@ from psycopg import Connection
 
 from app.repos import positions as position_repo
 from app.repos import predictions as prediction_repo
+from app.services import approvals as approval_service
 from app.services import notifications as notification_service
 from app.services.ports import Dispatcher
 
@@ -41,10 +42,11 @@ def sweep_predictions(conn: Connection, dispatcher: Dispatcher, lease_seconds: f
 
 def run_maintenance(conn: Connection, dispatcher: Dispatcher, lease_seconds: float,
                     max_age_seconds: float) -> dict[str, int]:
-    """Reconcile sell checks, sweep predictions and re-enqueue lost notification deliveries; returns what changed."""
+    """Reconcile sell checks, sweep predictions, expire approvals, re-enqueue lost deliveries; returns what changed."""
     counts = reconcile_sell_checks(conn, dispatcher)
     counts.update(sweep_predictions(conn, dispatcher, lease_seconds, max_age_seconds))
     counts["requeued_notifications"] = notification_service.sweep_deliveries(conn, dispatcher)
+    counts["expired_approvals"] = approval_service.expire_due(conn)
     counts["daily_summaries"] = notification_service.summarise_yesterday(conn, dispatcher)
     if counts["added"] or counts["removed"]:
         log.info("maintenance: %s", counts)
