@@ -119,6 +119,12 @@ export const api = {
   stats: () => request("GET", "/api/buy/workflows/stats"),
   recentExecutions: (limit = 20) => request("GET", "/api/buy/workflows/executions/recent", { query: { limit } }),
 
+  // human approval of BUYs: status PENDING | APPROVED | REJECTED | EXPIRED (empty: all)
+  approvals: (status) => request("GET", "/api/approvals", { query: { status } }),
+  pendingApprovals: () => request("GET", "/api/approvals", { query: { status: "PENDING" }, stay: true }),
+  approve: (id) => request("POST", `/api/approvals/${enc(id)}/approve`),
+  reject: (id) => request("POST", `/api/approvals/${enc(id)}/reject`),
+
   // positions
   positions: (status, walletAlias) =>
     request("GET", "/api/positions", { query: { status, wallet_alias: walletAlias } }),
