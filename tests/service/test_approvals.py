@@ -135,3 +135,19 @@ def test_without_require_approval_the_workflow_buys_directly(conn, trigger):
     add_mint(conn, mint)
     [outcome] = evaluate_prediction(conn, store_prediction(conn, trigger, 0.9, mint=mint), buy_deps())
     assert outcome["result"] == "EXECUTED" and count(conn, "approvals") == 0
+
+
+def test_a_waiting_approval_is_notified_in_its_transaction(conn, trigger, redis_conn):
+    from functools import partial
+
+    from app.queues.dispatch import RqDispatcher
+    from app.services import notifications as notification_service
+    notification_service.create_endpoint(conn, {"kind": "webhook", "url": "http://127.0.0.1:9/hook",
+                                                "events": ["approval_waiting"]}, None)
+    buy_workflow(conn, trigger, require_approval=True)
+    deps = buy_deps()
+    deps.on_event = partial(notification_service.emit, dispatcher=RqDispatcher(redis_conn, 15))
+    _, approval = pending(conn, trigger, deps=deps)
+    [delivery] = conn.execute("SELECT event, payload FROM notification_deliveries").fetchall()
+    assert delivery["event"] == "approval_waiting"
+    assert str(approval["id"]) in str(delivery["payload"])

@@ -105,6 +105,9 @@ export const api = {
   // wallets and models
   wallets: () => request("GET", "/api/wallets"),
   createWallet: (body) => request("POST", "/api/wallets", { body }),
+  walletsQuietly: () => request("GET", "/api/wallets", { stay: true }),  // a side panel's read: the page redirects
+  patchWallet: (alias, body) => request("PATCH", `/api/wallets/${enc(alias)}`, { body }),
+  resetBreaker: (alias) => request("POST", `/api/wallets/${enc(alias)}/circuit-breaker/reset`),
   models: () => request("GET", "/api/models"),
 
   // workflows
