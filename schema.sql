@@ -299,3 +299,25 @@ CREATE TABLE backtests (
     created_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
     finished_at TIMESTAMPTZ
 );
+
+-- migrate: 9 approvals
+-- A BUY workflow with require_approval stops before its buy: an approval waits for a human (or expires).
+ALTER TABLE trading_workflows ADD COLUMN require_approval BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE TABLE approvals (
+    id            UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    prediction_id UUID NOT NULL REFERENCES predictions(id) ON DELETE CASCADE,
+    workflow_id   UUID NOT NULL REFERENCES trading_workflows(id) ON DELETE CASCADE,
+    mint          TEXT NOT NULL,
+    amount_sol    NUMERIC(30, 9) NOT NULL,
+    steps_log     JSONB NOT NULL,
+    status        TEXT NOT NULL DEFAULT 'PENDING'
+                  CHECK (status IN ('PENDING', 'APPROVED', 'REJECTED', 'EXPIRED')),
+    decided_by    TEXT,
+    decided_at    TIMESTAMPTZ,
+    outcome       JSONB,
+    expires_at    TIMESTAMPTZ NOT NULL,
+    created_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
+    UNIQUE (prediction_id, workflow_id)
+);
+CREATE INDEX idx_approvals_status_expires ON approvals (status, expires_at);
+ALTER TABLE workflow_executions ADD COLUMN approval_id UUID REFERENCES approvals(id) ON DELETE SET NULL;

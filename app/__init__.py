@@ -115,6 +115,7 @@ def _document_fields(app: Flask, api: Api) -> None:
 
 def _register_blueprints(api: Api) -> None:
     from app.api import (
+        approvals,
         audit,
         backtests,
         coins,
@@ -134,7 +135,7 @@ def _register_blueprints(api: Api) -> None:
     predictions.register_spec(api)
     notifications.register_spec(api)
     for module in (health, wallets, workflows, predictions, coins, models, positions, audit, performance, trading,
-                   notifications, backtests):
+                   notifications, backtests, approvals):
         api.register_blueprint(module.blp)
 
 

@@ -103,10 +103,10 @@ class Process:
 
         return predict
 
-    def buy_deps(self, conn: Connection) -> BuyDeps:
-        """The BUY engine's dependencies in this process."""
+    def buy_deps(self, conn: Connection, dispatcher: Dispatcher | None = None) -> BuyDeps:
+        """The BUY engine's dependencies in this process (an API write passes its after-commit dispatcher)."""
         source = RecordingSource(self.price_source(conn), partial(price_history_repo.record, conn))
-        return buy_deps(self.config, source, self.predictor(), self.dispatcher)
+        return buy_deps(self.config, source, self.predictor(), dispatcher or self.dispatcher)
 
     def sell_deps(self, conn: Connection, dispatcher: Dispatcher | None = None) -> SellDeps:
         """The SELL engine's dependencies in this process: fills quoted exactly, checks priced once per mint."""
@@ -127,7 +127,8 @@ def buy_deps(config: Config, source: PriceSource, predict: Predictor, dispatcher
              clock: Clock | None = None) -> BuyDeps:
     """BuyDeps from parts (live trading passes a dispatcher; simulated runs a clock and none)."""
     deps = BuyDeps(price_source=source, predict=predict, fee_bps=config.paper_fee_bps, clock=clock,
-                   lease_seconds=config.prediction_lease_seconds, config_halt=config.trading_halted)
+                   lease_seconds=config.prediction_lease_seconds, config_halt=config.trading_halted,
+                   approval_ttl_seconds=config.approval_ttl_seconds)
     if dispatcher is not None:  # live trading: a prediction that waited too long is not acted on
         deps.on_position_opened = dispatcher.watch_position
         deps.on_event = partial(notification_service.emit, dispatcher=dispatcher)

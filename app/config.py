@@ -75,6 +75,7 @@ class Config:
     max_request_bytes: int = 8 * 1024 * 1024  # request body limit of every route but the model upload
     max_model_upload_bytes: int = 40 * 1024 * 1024  # POST /api/models: a 20 MiB model as base64, and its fields
     max_clock_skew_seconds: int = 60  # how far in the future a posted timestamp may be
+    approval_ttl_seconds: int = 3600  # APPROVAL_TTL_SECONDS: a BUY waiting for approval expires after this
     trading_halted: bool = False  # TRADING_HALTED: no buy from the start (sells go on); cleared only by unsetting it
     notify_timeout_seconds: int = 5  # one notification POST waits at most this long
     notify_retry_intervals: tuple[int, ...] = (10, 60, 300, 1800)  # seconds before each retry of a failed delivery
@@ -240,6 +241,7 @@ def _trading_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "trading_halted": _bool(env, "TRADING_HALTED", False),
         "price_history_retention_days": _int(env, "PRICE_HISTORY_RETENTION_DAYS", 30, 1, 3650),
         "backtest_max_days": _int(env, "BACKTEST_MAX_DAYS", 31, 1, 3650),
+        "approval_ttl_seconds": _int(env, "APPROVAL_TTL_SECONDS", 3600, 1, 30 * 86_400),
     }
 
 

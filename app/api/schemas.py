@@ -163,6 +163,8 @@ class _WorkflowFields(Schema):
     sell_amount_pct = DecimalInput(places=2, at_most=100, minimum=1)
     cooldown_seconds = fields.Integer(strict=True, validate=validate.Range(min=0, max=30 * 86400))
     max_open_positions = fields.Integer(strict=True, validate=validate.Range(min=1, max=100))
+    require_approval = JsonBool(metadata={
+        "description": "BUY: stop before buying and wait for POST /api/approvals/{id}/approve (README Safety)"})
 
 
 class WorkflowCreateSchema(_WorkflowFields):
@@ -214,6 +216,7 @@ class WorkflowSchema(Schema):
     sell_amount_pct = fields.Float(allow_none=True)
     cooldown_seconds = fields.Integer()
     max_open_positions = fields.Integer()
+    require_approval = fields.Boolean()
     last_execution_at = fields.DateTime(allow_none=True)
     last_execution_result = fields.String(allow_none=True)
     created_at = fields.DateTime()

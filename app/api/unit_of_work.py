@@ -21,6 +21,7 @@ from flask import Flask, Response, g, request
 from psycopg import Connection, Rollback
 
 from app import bootstrap
+from app.repos import approvals as approval_repo
 from app.repos import coin_metrics as coin_repo
 from app.repos import models as model_repo
 from app.repos import positions as position_repo
@@ -40,6 +41,7 @@ _TARGETS: dict[str, tuple[str, Callable[[Connection, Any], Any]]] = {
     "model_id": ("model", model_repo.get),
     "position_id": ("position", position_repo.get_position),
     "mint": ("mint", coin_repo.get_mint),
+    "approval_id": ("approval", approval_repo.get),
 }
 
 

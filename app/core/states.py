@@ -51,13 +51,23 @@ class BuyOutcome(StrEnum):
     REJECTED = "REJECTED"
     ERROR = "ERROR"
     EXECUTED = "EXECUTED"
+    AWAITING_APPROVAL = "awaiting_approval"  # the workflow requires approval: an approval waits, no buy yet
 
     @property
     def execution_result(self) -> ExecutionResult | None:
         """The execution to log for this outcome (None: recorded on the prediction only)."""
-        if self in (BuyOutcome.IGNORED, BuyOutcome.SKIPPED):
+        if self in (BuyOutcome.IGNORED, BuyOutcome.SKIPPED, BuyOutcome.AWAITING_APPROVAL):
             return None
         return ExecutionResult(self.value)
+
+
+class ApprovalStatus(StrEnum):
+    """A BUY waiting for a human: PENDING until approved, rejected, or past its expiry."""
+
+    PENDING = "PENDING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
 
 
 class CheckResult(StrEnum):

@@ -22,7 +22,7 @@ def active_for_trigger(conn: Connection, model_id: int, mint: str) -> list[dict[
     """Active BUY workflows triggered by model_id on trading-enabled wallets, with each wallet's state."""
     return conn.execute(
         f"""SELECT tw.id, tw.name, tw.chain, tw.buy_amount_mode, tw.buy_amount_value, tw.cooldown_seconds,
-                   tw.max_open_positions, w.id AS wallet_id, w.type AS wallet_type,
+                   tw.max_open_positions, tw.require_approval, w.id AS wallet_id, w.type AS wallet_type,
                    w.virtual_sol_balance, {_STATE}
             FROM trading_workflows tw JOIN wallets w ON w.id = tw.wallet_id
             WHERE tw.type = 'BUY' AND tw.is_active AND w.trading_enabled
@@ -55,4 +55,16 @@ def daily_usage(conn: Connection, wallet_id: UUID, at: datetime | None) -> dict[
                                AT TIME ZONE 'UTC'
              AND created_at <= coalesce(%(at)s::timestamptz, now())""",
         {"wallet_id": wallet_id, "at": at},
+    ).fetchone()
+
+
+def workflow_for_buy(conn: Connection, workflow_id: UUID, mint: str) -> dict[str, Any] | None:
+    """A BUY workflow with its wallet's state, as active_for_trigger gives it (for an approved buy)."""
+    return conn.execute(
+        f"""SELECT tw.id, tw.name, tw.chain, tw.buy_amount_mode, tw.buy_amount_value, tw.cooldown_seconds,
+                   tw.max_open_positions, tw.require_approval, w.id AS wallet_id, w.type AS wallet_type,
+                   w.virtual_sol_balance, {_STATE}
+            FROM trading_workflows tw JOIN wallets w ON w.id = tw.wallet_id
+            WHERE tw.id = %(workflow_id)s AND tw.type = 'BUY'""",
+        {"workflow_id": workflow_id, "mint": mint},
     ).fetchone()

@@ -24,14 +24,16 @@ def insert(conn: Connection, values: dict[str, Any]) -> UUID | None:
     """Log one execution; returns its id, or None when this prediction already has one for the workflow."""
     params = {
         "trade_log_id": None, "position_id": None, "error_message": None, "prediction_id": None, "at": None,
+        "approval_id": None,
         **values,
         "trigger_data": Jsonb(values.get("trigger_data", {})), "steps_log": Jsonb(values.get("steps_log", [])),
     }
     row = conn.execute(
         """INSERT INTO workflow_executions (workflow_id, mint, trigger_data, steps_log, result,
-               trade_log_id, position_id, error_message, prediction_id, created_at)
+               trade_log_id, position_id, error_message, prediction_id, approval_id, created_at)
            VALUES (%(workflow_id)s, %(mint)s, %(trigger_data)s, %(steps_log)s, %(result)s,
-               %(trade_log_id)s, %(position_id)s, %(error_message)s, %(prediction_id)s, COALESCE(%(at)s, now()))
+               %(trade_log_id)s, %(position_id)s, %(error_message)s, %(prediction_id)s, %(approval_id)s,
+               COALESCE(%(at)s, now()))
            ON CONFLICT (prediction_id, workflow_id) WHERE prediction_id IS NOT NULL DO NOTHING
            RETURNING id""",
         params,

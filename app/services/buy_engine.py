@@ -24,11 +24,12 @@ from app.core.chains import AmountMode, WorkflowType, load_stored_chain
 from app.core.clock import Clock
 from app.core.filters import MarketPoint, confidence_amount, market_check, mint_list_check
 from app.core.guards import DailyUsage, HaltState, WalletLimits, effective_halt, halt_check, limits_check
-from app.core.notifications import Event, buy_event
+from app.core.notifications import Event, EventKind, buy_event
 from app.core.paper import buy_fill, buy_swap_lamports
 from app.core.solana import lamports_to_sol, sol_to_lamports
 from app.core.states import BuyOutcome, PredictionStatus, TradeAction, WalletType
 from app.pricing.sources import PriceSource, PriceUnavailable
+from app.repos import approvals as approval_repo
 from app.repos import buy_candidates, coin_metrics, positions, trading_state
 from app.repos import executions as execution_repo
 from app.repos import predictions as prediction_repo
@@ -52,6 +53,7 @@ class BuyDeps:
     lease_seconds: float = 20.0  # an evaluation's claim on its prediction, renewed per workflow
     max_age_seconds: float | None = None  # a prediction received longer ago is EXPIRED, not evaluated
     config_halt: bool = False  # TRADING_HALTED: no buy, whatever the stored trading state says
+    approval_ttl_seconds: float = 3600.0  # a BUY waiting for approval expires after this (APPROVAL_TTL_SECONDS)
 
 
 @dataclass
@@ -61,6 +63,7 @@ class _Evaluation:
     prediction: dict[str, Any]
     deps: BuyDeps
     probabilities: dict[int, tuple[float | None, str | None]] = field(default_factory=dict)
+    approval: dict[str, Any] | None = None  # the approved approval this evaluation buys for
 
     @property
     def signal(self) -> PredictionSignal:
@@ -72,10 +75,30 @@ class _Evaluation:
         return self.deps.clock() if self.deps.clock else None
 
     def trigger_data(self) -> dict[str, Any]:
-        p = self.prediction
-        return {"prediction_id": str(p["id"]), "client_id": p["client_id"], "model_id": p["model_id"],
-                "probability": p["probability"], "prediction": p["prediction"], "tag": p["tag"],
-                "timestamp": p["predicted_at"].isoformat()}
+        return trigger_data(self.prediction)
+
+
+def trigger_data(p: dict[str, Any]) -> dict[str, Any]:
+    """An execution's trigger_data: the prediction that caused it."""
+    return {"prediction_id": str(p["id"]), "client_id": p["client_id"], "model_id": p["model_id"],
+            "probability": p["probability"], "prediction": p["prediction"], "tag": p["tag"],
+            "timestamp": p["predicted_at"].isoformat()}
+
+
+def buy_approved(conn: Connection, approval: dict[str, Any], key_name: str | None, deps: BuyDeps) -> dict[str, Any]:
+    """Buy for an approved approval through the engine's locked path: every check again on fresh state, then the buy.
+
+    The execution (EXECUTED, REJECTED or ERROR) references the approval; the execution's unique index on
+    (prediction, workflow) keeps it to one buy.
+    """
+    prediction = prediction_repo.get(conn, approval["prediction_id"])
+    row = buy_candidates.workflow_for_buy(conn, approval["workflow_id"], approval["mint"])
+    if prediction is None or row is None:
+        return {"result": BuyOutcome.SKIPPED.value, "reason": "the prediction or workflow is gone",
+                "execution_id": None}
+    ev = _Evaluation(prediction, deps, approval=approval)
+    steps = (*approval["steps_log"], {"step": "approval", "result": "approved", "by": key_name})
+    return _buy(conn, ev, row, _workflow(row), steps)
 
 
 def evaluate_prediction(conn: Connection, prediction_id: UUID, deps: BuyDeps) -> list[dict[str, Any]]:
@@ -197,7 +220,26 @@ def _buy_locked(conn: Connection, ev: _Evaluation, row: dict[str, Any], workflow
     if decimals is None:
         return _conclude(conn, ev, row, BuyOutcome.ERROR, steps,
                          "decimals of this mint are unknown: POST /api/coins/{mint}/metrics with \"decimals\"")
+    if row.get("require_approval") and ev.approval is None:
+        return _await_approval(conn, ev, row, sized.amount_sol, steps)
     return _fill_buy(conn, ev, row, sized.amount_sol, decimals, steps)
+
+
+def _await_approval(conn: Connection, ev: _Evaluation, row: dict[str, Any], amount_sol: Decimal,
+                    steps: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    """Every check passed: store a PENDING approval (with the steps so far) instead of buying, and notify it."""
+    steps += ({"step": "approval", "result": "waiting", "amount_sol": str(amount_sol)},)
+    stored = approval_repo.insert(conn, {
+        "prediction_id": ev.prediction["id"], "workflow_id": row["id"], "mint": ev.prediction["mint"],
+        "amount_sol": amount_sol, "steps_log": list(steps), "ttl_seconds": ev.deps.approval_ttl_seconds,
+        "at": ev.at()})
+    if stored is None:
+        return _outcome(row, BuyOutcome.SKIPPED, "an approval already waits for this prediction and workflow")
+    ev.deps.on_event(conn, Event(EventKind.APPROVAL_WAITING, f"approval:{stored['id']}", {
+        "approval_id": str(stored["id"]), "workflow_name": row["name"], "mint": ev.prediction["mint"],
+        "amount_sol": str(amount_sol), "expires_at": stored["expires_at"].isoformat()}, row["id"]))
+    return {**_outcome(row, BuyOutcome.AWAITING_APPROVAL, "waiting for approval (POST /api/approvals/{id}/approve)"),
+            "approval_id": str(stored["id"])}
 
 
 def _recheck(conn: Connection, ev: _Evaluation, workflow: BuyWorkflow, state: dict[str, Any]) -> Decision:
@@ -292,7 +334,8 @@ def _conclude(conn: Connection, ev: _Evaluation, row: dict[str, Any], outcome: B
     execution_id = execution_repo.insert(conn, {
         "workflow_id": row["id"], "mint": ev.prediction["mint"], "trigger_data": ev.trigger_data(),
         "steps_log": list(steps), "result": result, "prediction_id": ev.prediction["id"],
-        "error_message": reason if outcome is BuyOutcome.ERROR else None, "at": ev.at(), **links})
+        "error_message": reason if outcome is BuyOutcome.ERROR else None, "at": ev.at(),
+        "approval_id": None if ev.approval is None else ev.approval["id"], **links})
     ev.deps.on_event(conn, buy_event(outcome.value, execution_id, row, ev.prediction["mint"], reason, steps))
     return {**_outcome(row, outcome, reason), "execution_id": str(execution_id) if execution_id else None}
 

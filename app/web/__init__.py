@@ -31,6 +31,12 @@ def positions_page():
     return render_template("web/positions.html", page="positions")
 
 
+@bp.get("/approvals")
+def approvals_page():
+    """BUYs of require_approval workflows waiting for a decision: approve or reject; decided ones below."""
+    return render_template("web/approvals.html", page="approvals")
+
+
 @bp.get("/performance")
 def performance_page():
     """Performance of a wallet or BUY workflow: figures, the equity curve, exits by rule, P&L per day."""

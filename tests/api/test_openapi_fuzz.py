@@ -42,6 +42,7 @@ from tests.factories import upload_body
 
 MINT = EXAMPLE_MINT  # the documented examples' mint: the examples phase finds its metrics
 DELETES = "deletes"  # key of the spare resources DELETE operations use
+APPROVALS = "approvals"  # key of the pending approvals approve and reject use (one each: a decision is final)
 # Bounded and fixed for the suite (~20 s); raise them for a deeper local run, e.g. FUZZ_EXAMPLES=250 FUZZ_SEED=7.
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261121"))
@@ -104,9 +105,32 @@ def _seed(client, config) -> dict[str, str]:
     position = _ok(client.get("/api/positions?wallet_alias=paper", headers=headers), 200)[0]["id"]
     endpoint = _ok(client.post("/api/notifications/endpoints", headers=headers, json={
         "kind": "webhook", "url": "http://127.0.0.1:9/spare", "events": ["daily_summary"]}))["id"]
-    return {"alias": "paper", "workflow_id": buy, "prediction_id": prediction, "model_id": str(model), "mint": MINT,
+    approvals = _seed_approvals(client, process, model, now)
+    return {APPROVALS: approvals,
+            "alias": "paper", "workflow_id": buy, "prediction_id": prediction, "model_id": str(model), "mint": MINT,
             "position_id": position, DELETES: {"alias": "spare", "workflow_id": spare_workflow,
                                                "model_id": str(spare_model), "endpoint_id": str(endpoint)}}
+
+
+def _seed_approvals(client, process, model: int, now: datetime) -> dict[str, str]:
+    """Two PENDING approvals of a require_approval workflow on its own wallet: one to approve, one to reject."""
+    headers = auth_headers()
+    _ok(client.post("/api/wallets", json={"alias": "gated", "virtual_sol_balance": "10"}, headers=headers))
+    _ok(client.post("/api/buy/workflows", headers=headers, json={
+        "wallet_alias": "gated", "name": "gated", "type": "BUY", "is_active": True, "require_approval": True,
+        "chain": {"trigger": {"type": "prediction_alert", "model_id": model, "min_probability": 0.1},
+                  "conditions": []},
+        "buy_amount_mode": "fixed", "buy_amount_value": "0.05"}))
+    ids = []
+    for minutes in (1, 2):
+        prediction = _ok(client.post("/api/predictions", headers=headers, json={
+            "mint": MINT, "model_id": model, "probability": 0.9,
+            "timestamp": (now - timedelta(minutes=minutes)).isoformat()}), 202)["id"]
+        with process.db() as conn:
+            outcomes = evaluate_prediction(conn, prediction, process.buy_deps(conn))
+        ids += [o["approval_id"] for o in outcomes if o["result"] == "awaiting_approval"]
+    assert len(ids) == 2, ids
+    return {"approve": ids[0], "reject": ids[1]}
 
 
 @pytest.fixture
@@ -176,13 +200,17 @@ def _error_fields(body: dict) -> set[str]:
 def schema_for(app, mode: str, parameters: dict):
     """The app's document with schemathesis' settings for one pass (DELETEs get spare resources)."""
     spares = parameters.pop(DELETES, {})
+    approvals = parameters.pop(APPROVALS, {})
+    per_operation = [{"include-name": f"POST /api/approvals/{{approval_id}}/{action}",
+                      "parameters": {"path.approval_id": approval_id}} for action, approval_id in approvals.items()]
     config = SchemathesisConfig.from_dict({
         "seed": SEED,
         "cache": {"enabled": False},  # every run starts from the same state: no learned cases, no files
         "headers": auth_headers(),
         "parameters": {f"path.{name}": value for name, value in parameters.items()},
-        "operations": [{"include-method": "DELETE", "parameters": {f"path.{name}": value for name, value in
-                                                                   spares.items()}}] if spares else [],
+        "operations": ([{"include-method": "DELETE", "parameters": {f"path.{name}": value for name, value in
+                                                                    spares.items()}}] if spares else [])
+        + per_operation,
         "generation": {"mode": mode, "max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
         "phases": {"stateful": {"enabled": False}},
         # ignored_auth re-sends requests through a path of schemathesis' WSGI transport that passes

@@ -14,7 +14,8 @@ from tests.factories import MINT, WALLET_ALIAS, wallet_body
 SAMPLE_ARGS = {"alias": WALLET_ALIAS, "workflow_id": "00000000-0000-0000-0000-000000000001", "model_id": "1",
                "position_id": "00000000-0000-0000-0000-000000000002", "mint": MINT,
                "prediction_id": "00000000-0000-0000-0000-000000000003", "endpoint_id": "1",
-               "backtest_id": "00000000-0000-0000-0000-000000000004"}
+               "backtest_id": "00000000-0000-0000-0000-000000000004",
+               "approval_id": "00000000-0000-0000-0000-000000000005"}
 
 
 def api_operations(client) -> list[tuple[str, str]]:

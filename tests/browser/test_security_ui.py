@@ -14,6 +14,7 @@ SITE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src
 OUR_PAGES = {
     "/": "body[data-loaded=true]",
     "/positions": "body[data-loaded=true]",
+    "/approvals": "body[data-loaded=true]",
     "/docs": "body[data-loaded=true] .swagger-ui .info",
 }
 RQ_PAGES = {

@@ -105,6 +105,9 @@ export const api = {
   // wallets and models
   wallets: () => request("GET", "/api/wallets"),
   createWallet: (body) => request("POST", "/api/wallets", { body }),
+  walletsQuietly: () => request("GET", "/api/wallets", { stay: true }),  // a side panel's read: the page redirects
+  patchWallet: (alias, body) => request("PATCH", `/api/wallets/${enc(alias)}`, { body }),
+  resetBreaker: (alias) => request("POST", `/api/wallets/${enc(alias)}/circuit-breaker/reset`),
   models: () => request("GET", "/api/models"),
 
   // workflows
@@ -118,6 +121,12 @@ export const api = {
   cloneWorkflow: (id) => request("POST", `/api/buy/workflows/${enc(id)}/clone`, { body: {} }),
   stats: () => request("GET", "/api/buy/workflows/stats"),
   recentExecutions: (limit = 20) => request("GET", "/api/buy/workflows/executions/recent", { query: { limit } }),
+
+  // human approval of BUYs: status PENDING | APPROVED | REJECTED | EXPIRED (empty: all)
+  approvals: (status) => request("GET", "/api/approvals", { query: { status } }),
+  pendingApprovals: () => request("GET", "/api/approvals", { query: { status: "PENDING" }, stay: true }),
+  approve: (id) => request("POST", `/api/approvals/${enc(id)}/approve`),
+  reject: (id) => request("POST", `/api/approvals/${enc(id)}/reject`),
 
   // positions
   positions: (status, walletAlias) =>
