@@ -5,17 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from marshmallow import ValidationError
-from psycopg import Connection
 
-from app.config import Config, load_config
 from app.errors import ServiceError
+from app.runner import migrated_database
 
 BAR_WIDTH = 30
 
@@ -48,7 +45,7 @@ def _backtest(args: argparse.Namespace) -> int:
 
     try:
         data = BacktestCreateSchema().load(request_body(args))
-        with _database() as (conn, config):
+        with migrated_database() as (conn, config):
             row = backtest_repo.insert(conn, backtest_service.prepare_request(conn, data, config))
             result = backtest_service.run_backtest(config, row["id"], progress_bar)
     except ValidationError as exc:
@@ -61,23 +58,6 @@ def _backtest(args: argparse.Namespace) -> int:
     print(f"backtest {row['id']}")
     print(format_summary(result, Decimal(str(data["start_balance_sol"]))))
     return 0
-
-
-@contextmanager
-def _database() -> Iterator[tuple[Connection, Config]]:
-    """A connection to the configured database (the embedded one when DATABASE_URL is unset), migrated."""
-    from app.db import connect
-    from app.migrate import migrate
-    from app.runner import start_embedded
-
-    config, services = start_embedded(load_config(), need_redis=False)
-    try:
-        migrate(config.database_url)
-        with connect(config.database_url) as conn:
-            yield conn, config
-    finally:
-        if services is not None:
-            services.stop()
 
 
 def progress_bar(done: Decimal) -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from psycopg import Connection
 
-from app.config import Config, load_config
+from app.config import Config
 from app.core.states import KeyRole
 from app.errors import ServiceError
+from app.runner import migrated_database
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
@@ -29,26 +29,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
                         "WALLET_ENCRYPTION_KEY (set it to 'new,old')").set_defaults(func=_rotate)
 
 
-@contextmanager
-def _database() -> Iterator[tuple[Connection, Config]]:
-    """A connection to the configured database (the embedded one when DATABASE_URL is unset)."""
-    from app.db import connect
-    from app.migrate import migrate
-    from app.runner import start_embedded
-
-    config, services = start_embedded(load_config(), need_redis=False)
-    try:
-        migrate(config.database_url)
-        with connect(config.database_url) as conn:
-            yield conn, config
-    finally:
-        if services is not None:
-            services.stop()
-
-
 def _run(action: Callable[[Connection, Config], None]) -> int:
     try:
-        with _database() as (conn, config):
+        with migrated_database() as (conn, config):
             action(conn, config)
     except ServiceError as exc:
         print(f"error: {exc.message}")

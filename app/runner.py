@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
+
+from psycopg import Connection
 
 from app.config import PROJECT_ROOT, Config, load_config
 from app.embedded import EmbeddedServices, EmbeddedStartError
@@ -31,6 +35,22 @@ def start_embedded(config: Config, need_redis: bool = True) -> tuple[Config, Emb
         database_url=config.database_url or services.database_url,
         redis_url=config.redis_url or services.redis_url,
     ), services
+
+
+@contextmanager
+def migrated_database() -> Iterator[tuple[Connection, Config]]:
+    """A connection to the configured database (the embedded one when DATABASE_URL is unset), migrated first;
+    for command-line tools. An embedded server started here stops on the way out."""
+    from app.db import connect
+
+    config, services = start_embedded(load_config(), need_redis=False)
+    try:
+        migrate(config.database_url)
+        with connect(config.database_url) as conn:
+            yield conn, config
+    finally:
+        if services is not None:
+            services.stop()
 
 
 def procfile_processes(path: Path = PROCFILE, skip: tuple[str, ...] = ("release",)) -> dict[str, str]:
