@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from typing import Any
@@ -21,6 +20,7 @@ from flask import Flask, Response, g, request
 from psycopg import Connection, Rollback
 
 from app import bootstrap
+from app.queues.dispatch import new_evaluation_job_id
 from app.repos import approvals as approval_repo
 from app.repos import coin_metrics as coin_repo
 from app.repos import models as model_repo
@@ -54,7 +54,7 @@ class DeferredDispatcher:
 
     def evaluate_predictions(self, prediction_ids: list[UUID]) -> str:
         """Reserve the job id now; enqueue after the commit."""
-        job_id = f"buy-{uuid.uuid4().hex}"
+        job_id = new_evaluation_job_id()
         self.pending.append(lambda: self._dispatcher.evaluate_predictions(prediction_ids, job_id=job_id))
         return job_id
 

@@ -28,6 +28,11 @@ BACKTEST_JOB_TIMEOUT = 3600
 _WAITING = (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
+def new_evaluation_job_id() -> str:
+    """A fresh id for a buy-evaluation job (RQ job ids: letters, digits, '-' and '_')."""
+    return f"buy-{uuid.uuid4().hex}"
+
+
 class RqDispatcher:
     """Enqueues buy evaluations and (un)schedules sell checks on one Redis."""
 
@@ -38,7 +43,7 @@ class RqDispatcher:
 
     def evaluate_predictions(self, prediction_ids: list[UUID], job_id: str | None = None) -> str:
         """Enqueue one job evaluating these predictions, in order (under job_id if given); returns its job id."""
-        job_id = job_id or f"buy-{uuid.uuid4().hex}"
+        job_id = job_id or new_evaluation_job_id()
         queue(self.redis, BUY_QUEUE).enqueue(
             EVALUATE_JOB, [str(pid) for pid in prediction_ids],
             job_id=job_id, job_timeout=EVALUATE_JOB_TIMEOUT, result_ttl=600, failure_ttl=86_400,

@@ -8,6 +8,7 @@ from typing import Any
 from psycopg import Connection
 
 from app.core.access import redact
+from app.core.pages import page_envelope
 from app.repos import audit as audit_repo
 
 
@@ -20,5 +21,4 @@ def audit_page(conn: Connection, filters: dict[str, Any], page: int, page_size: 
     """One page of entries, newest first, with the total count."""
     since: datetime | None = filters.get("since")
     rows, total = audit_repo.page(conn, since, filters.get("key"), filters.get("target"), page, page_size)
-    return {"items": rows, "page": page, "page_size": page_size, "total": total,
-            "pages": (total + page_size - 1) // page_size}
+    return page_envelope(rows, total, page, page_size)

@@ -33,6 +33,7 @@ from app.core.notifications import (
     message_text,
     signature,
 )
+from app.core.pages import page_envelope
 from app.errors import Invalid, NotFound
 from app.repos import notifications as repo
 from app.repos import workflows as workflow_repo
@@ -188,5 +189,4 @@ def notification_job_id(delivery_id: int) -> str:
 def deliveries_page(conn: Connection, filters: dict[str, Any], page: int, page_size: int) -> dict[str, Any]:
     """One page of deliveries, newest first, with the total."""
     rows, total = repo.page(conn, filters.get("status"), filters.get("event"), page, page_size)
-    return {"items": rows, "page": page, "page_size": page_size, "total": total,
-            "pages": (total + page_size - 1) // page_size}
+    return page_envelope(rows, total, page, page_size)

@@ -9,6 +9,7 @@ from uuid import UUID
 from psycopg import Connection, errors
 
 from app.core.chains import Chain, chain_to_json, check_workflow, parse_chain, referenced_model_ids
+from app.core.pages import page_envelope
 from app.errors import Conflict, Invalid, NotFound
 from app.repos import executions as execution_repo
 from app.repos import models as model_repo
@@ -158,5 +159,4 @@ def recent_executions(conn: Connection, limit: int, result: str | None) -> list[
 def execution_page(conn: Connection, filters: dict[str, Any], page: int, page_size: int) -> dict[str, Any]:
     """One page of the global execution log, with totals."""
     items, total = execution_repo.page(conn, filters, page, page_size)
-    return {"items": items, "page": page, "page_size": page_size, "total": total,
-            "pages": -(-total // page_size)}
+    return page_envelope(items, total, page, page_size)
