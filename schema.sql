@@ -321,3 +321,54 @@ CREATE TABLE approvals (
 );
 CREATE INDEX idx_approvals_status_expires ON approvals (status, expires_at);
 ALTER TABLE workflow_executions ADD COLUMN approval_id UUID REFERENCES approvals(id) ON DELETE SET NULL;
+
+-- migrate: 10 orders
+-- Every trade is an order. Paper orders are written FILLED with their trade. On-chain orders move
+-- PENDING -> SENT (signature, signed bytes and lastValidBlockHeight stored before the first send)
+-- -> FILLED | FAILED | EXPIRED, each transition an UPDATE ... WHERE state = <expected>, applied once.
+CREATE TABLE orders (
+    id                      UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+    wallet_id               UUID NOT NULL REFERENCES wallets(id) ON DELETE CASCADE,
+    side                    TEXT NOT NULL CHECK (side IN ('BUY', 'SELL')),
+    mint                    TEXT NOT NULL,
+    state                   TEXT NOT NULL DEFAULT 'PENDING'
+                            CHECK (state IN ('PENDING', 'SENT', 'FILLED', 'FAILED', 'EXPIRED')),
+    is_paper                BOOLEAN NOT NULL,
+    workflow_id             UUID REFERENCES trading_workflows(id) ON DELETE SET NULL,
+    prediction_id           UUID REFERENCES predictions(id) ON DELETE SET NULL,
+    position_id             UUID REFERENCES positions(id) ON DELETE SET NULL,
+    execution_id            UUID REFERENCES workflow_executions(id) ON DELETE SET NULL,
+    trade_log_id            UUID REFERENCES trade_logs(id) ON DELETE SET NULL,
+    in_amount               NUMERIC(40, 0) NOT NULL CHECK (in_amount > 0),
+    quoted_out              NUMERIC(40, 0),
+    out_amount              NUMERIC(40, 0),
+    slippage_bps            INTEGER,
+    fee_lamports            BIGINT,
+    rent_lamports           BIGINT,
+    sol_change_lamports     BIGINT,
+    signature               TEXT UNIQUE,
+    signed_transaction      BYTEA,
+    last_valid_block_height BIGINT,
+    slot                    BIGINT,
+    error                   TEXT,
+    context                 JSONB NOT NULL DEFAULT '{}',
+    created_at              TIMESTAMPTZ NOT NULL DEFAULT now(),
+    sent_at                 TIMESTAMPTZ,
+    finished_at             TIMESTAMPTZ,
+    CHECK (state = 'PENDING' OR is_paper OR signature IS NOT NULL OR state IN ('FAILED', 'EXPIRED')),
+    CHECK (state <> 'SENT' OR (signature IS NOT NULL AND signed_transaction IS NOT NULL
+                               AND last_valid_block_height IS NOT NULL)),
+    CHECK ((state IN ('PENDING', 'SENT')) = (finished_at IS NULL))
+);
+-- One open order per position (a sell in flight is not sold again), one open buy per wallet and mint,
+-- and one buy per prediction and workflow whatever its fate.
+CREATE UNIQUE INDEX uq_orders_open_per_position ON orders (position_id)
+    WHERE state IN ('PENDING', 'SENT') AND side = 'SELL';
+CREATE UNIQUE INDEX uq_orders_open_buy_per_wallet_mint ON orders (wallet_id, mint)
+    WHERE state IN ('PENDING', 'SENT') AND side = 'BUY';
+CREATE UNIQUE INDEX uq_orders_buy_per_prediction_workflow ON orders (prediction_id, workflow_id)
+    WHERE side = 'BUY' AND prediction_id IS NOT NULL;
+CREATE INDEX idx_orders_open ON orders (state, created_at) WHERE state IN ('PENDING', 'SENT');
+CREATE INDEX idx_orders_wallet_created ON orders (wallet_id, created_at DESC);
+ALTER TABLE trading_workflows ADD COLUMN slippage_bps INTEGER CHECK (slippage_bps BETWEEN 0 AND 10000);
+ALTER TABLE trade_logs ADD COLUMN order_id UUID REFERENCES orders(id) ON DELETE SET NULL;

@@ -80,6 +80,8 @@ class CheckResult(StrEnum):
     NO_SELL_WORKFLOW = "no_sell_workflow"  # no active SELL workflow, or trading disabled
     NOT_OPEN = "not_open"  # closed meanwhile: stop checking it
     HALTED = "halted"  # an emergency stop halts sells too: not sold, checked again next interval
+    ORDER_OPEN = "order_open"  # a sell order of this position is still in flight: not sold again
+    ORDER_PLACED = "order_placed"  # a rule fired on a REAL wallet: its order was placed (see the order's state)
 
 
 class CloseReason(StrEnum):
@@ -98,6 +100,21 @@ class TradeAction(StrEnum):
 
     BUY = "BUY"
     SELL = "SELL"
+
+
+class OrderState(StrEnum):
+    """An order's life: paper orders are FILLED at once; on-chain ones go PENDING -> SENT -> a final state."""
+
+    PENDING = "PENDING"  # reserved: nothing signed or sent yet
+    SENT = "SENT"  # signed bytes and signature stored, sent (maybe again): waiting for the chain
+    FILLED = "FILLED"  # landed: the actual fill is applied
+    FAILED = "FAILED"  # landed with an error (fee paid), refused before sending, or never sent
+    EXPIRED = "EXPIRED"  # its blockhash expired with no status: it can never land
+
+    @property
+    def is_open(self) -> bool:
+        """Still in flight (PENDING or SENT)."""
+        return self in (OrderState.PENDING, OrderState.SENT)
 
 
 class KeyRole(StrEnum):

@@ -21,13 +21,14 @@ def insert_open(conn: Connection, values: dict[str, Any]) -> UUID:
 
 def insert_trade(conn: Connection, values: dict[str, Any]) -> UUID:
     """Write one trade_logs row."""
-    params = {"realized_pnl_sol": None, "rule": None, "is_paper": True, "tx_signature": None, "at": None, **values}
+    params = {"realized_pnl_sol": None, "rule": None, "is_paper": True, "tx_signature": None, "at": None,
+              "order_id": None, **values}
     return conn.execute(
         """INSERT INTO trade_logs (wallet_id, position_id, workflow_id, mint, action, sol_amount, token_amount_raw,
-               price_sol, fee_sol, realized_pnl_sol, rule, is_paper, tx_signature, created_at)
+               price_sol, fee_sol, realized_pnl_sol, rule, is_paper, tx_signature, order_id, created_at)
            VALUES (%(wallet_id)s, %(position_id)s, %(workflow_id)s, %(mint)s, %(action)s, %(sol_amount)s,
                %(token_amount_raw)s, %(price_sol)s, %(fee_sol)s, %(realized_pnl_sol)s, %(rule)s, %(is_paper)s,
-               %(tx_signature)s, COALESCE(%(at)s, now()))
+               %(tx_signature)s, %(order_id)s, COALESCE(%(at)s, now()))
            RETURNING id""", params).fetchone()["id"]
 
 

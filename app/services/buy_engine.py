@@ -27,11 +27,12 @@ from app.core.guards import DailyUsage, HaltState, WalletLimits, effective_halt,
 from app.core.notifications import Event, EventKind, buy_event
 from app.core.paper import buy_fill, buy_swap_lamports
 from app.core.solana import lamports_to_sol, sol_to_lamports
-from app.core.states import BuyOutcome, PredictionStatus, TradeAction, WalletType
+from app.core.states import BuyOutcome, OrderState, PredictionStatus, TradeAction, WalletType
 from app.pricing.sources import PriceSource, PriceUnavailable
 from app.repos import approvals as approval_repo
 from app.repos import buy_candidates, coin_metrics, positions, trading_state
 from app.repos import executions as execution_repo
+from app.repos import orders as order_repo
 from app.repos import predictions as prediction_repo
 from app.repos import wallets as wallet_repo
 
@@ -300,6 +301,7 @@ def _size_within_limits(conn: Connection, ev: _Evaluation, workflow: BuyWorkflow
 
 def _fill_buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], amount_sol: Decimal, decimals: int,
               steps: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    """A paper buy: quote the post-fee SOL, then book the fill with its FILLED paper order."""
     mint = ev.prediction["mint"]
     total = sol_to_lamports(amount_sol)
     fee, swap = buy_swap_lamports(total, ev.deps.fee_bps)
@@ -309,20 +311,51 @@ def _fill_buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], amount_sol
     if quote.amount_out <= 0:
         return _conclude(conn, ev, row, BuyOutcome.REJECTED, steps, "the quote returns no tokens for this amount")
     fill = buy_fill(total, ev.deps.fee_bps, quote.amount_out, decimals)
+    order = order_repo.insert(conn, {
+        "wallet_id": row["wallet_id"], "side": TradeAction.BUY, "mint": mint, "state": OrderState.FILLED,
+        "is_paper": True, "workflow_id": row["id"], "prediction_id": ev.prediction["id"], "in_amount": swap,
+        "quoted_out": quote.amount_out, "out_amount": fill.tokens_raw, "fee_lamports": fee, "at": ev.at()})
+    booked = BookedBuy(order["id"], fill.tokens_raw, amount_sol, fill.price_sol, lamports_to_sol(fill.fee_lamports),
+                       decimals)
+    return _book_buy(conn, ev, row, booked, steps)
+
+
+@dataclass(frozen=True)
+class BookedBuy:
+    """A buy's fill as booked: the order, tokens received, SOL spent (fees included), entry price, fee."""
+
+    order_id: UUID
+    tokens_raw: int
+    sol_spent: Decimal
+    price_sol: Decimal
+    fee_sol: Decimal
+    decimals: int
+    signature: str | None = None
+
+
+def _book_buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], fill: BookedBuy,
+              steps: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    """Write the position, the trade, the wallet's debit (paper only) and the EXECUTED execution of a filled buy."""
+    mint, paper = ev.prediction["mint"], fill.signature is None
     position_id = positions.insert_open(conn, {
-        "wallet_id": row["wallet_id"], "mint": mint, "decimals": decimals, "tokens_raw": fill.tokens_raw,
-        "sol_spent": amount_sol, "price_sol": fill.price_sol, "workflow_id": row["id"], "at": ev.at()})
+        "wallet_id": row["wallet_id"], "mint": mint, "decimals": fill.decimals, "tokens_raw": fill.tokens_raw,
+        "sol_spent": fill.sol_spent, "price_sol": fill.price_sol, "workflow_id": row["id"], "at": ev.at()})
     trade_id = positions.insert_trade(conn, {
         "wallet_id": row["wallet_id"], "position_id": position_id, "workflow_id": row["id"], "mint": mint,
-        "action": TradeAction.BUY, "sol_amount": amount_sol, "token_amount_raw": fill.tokens_raw,
-        "price_sol": fill.price_sol, "fee_sol": lamports_to_sol(fill.fee_lamports), "at": ev.at()})
-    wallet_repo.debit(conn, row["wallet_id"], amount_sol)
+        "action": TradeAction.BUY, "sol_amount": fill.sol_spent, "token_amount_raw": fill.tokens_raw,
+        "price_sol": fill.price_sol, "fee_sol": fill.fee_sol, "at": ev.at(), "order_id": fill.order_id,
+        "is_paper": paper, "tx_signature": fill.signature})
+    if paper:
+        wallet_repo.debit(conn, row["wallet_id"], fill.sol_spent)
     steps += ({"step": "execute_buy", "result": "executed", "tokens_raw": str(fill.tokens_raw),
-               "entry_price_sol": str(fill.price_sol), "sol_spent": str(amount_sol)},)
+               "entry_price_sol": str(fill.price_sol), "sol_spent": str(fill.sol_spent),
+               "order_id": str(fill.order_id), **({} if paper else {"signature": fill.signature})},)
     outcome = _conclude(conn, ev, row, BuyOutcome.EXECUTED, steps, None, trade_log_id=trade_id, position_id=position_id)
     if outcome["execution_id"] is None:
         raise errors.UniqueViolation("execution already logged for this prediction and workflow")
-    return {**outcome, "position_id": str(position_id)}
+    order_repo.link(conn, fill.order_id, execution_id=outcome["execution_id"], trade_log_id=trade_id,
+                    position_id=position_id)
+    return {**outcome, "position_id": str(position_id), "order_id": str(fill.order_id)}
 
 
 def _conclude(conn: Connection, ev: _Evaluation, row: dict[str, Any], outcome: BuyOutcome,

@@ -27,11 +27,20 @@ from app.core.notifications import Event, breaker_event, sell_error_event, sell_
 from app.core.paper import sell_fill
 from app.core.sell import ExitDecision, PositionState, realized_pnl, should_exit, tokens_to_sell
 from app.core.solana import lamports_to_sol
-from app.core.states import CheckResult, CloseReason, ExecutionResult, PositionStatus, TradeAction, WalletType
+from app.core.states import (
+    CheckResult,
+    CloseReason,
+    ExecutionResult,
+    OrderState,
+    PositionStatus,
+    TradeAction,
+    WalletType,
+)
 from app.errors import Conflict, NotFound
 from app.pricing.shared import MintPrice
 from app.pricing.sources import PriceSource, PriceUnavailable, quoted_price
 from app.repos import executions as execution_repo
+from app.repos import orders as order_repo
 from app.repos import positions as position_repo
 from app.repos import trading_state
 from app.repos import wallets as wallet_repo
@@ -150,38 +159,80 @@ def _sell(conn: Connection, position: dict[str, Any], target: dict[str, Any], de
         raise CannotSell(REAL_NOT_SUPPORTED)
     fill = _fill(conn, position, decision.tokens_to_sell, CloseReason(decision.rule.type), decision.rule_key, deps,
                  target["sell_workflow_id"])
-    steps = [{"step": "rule_check", "rule": decision.rule.type.value, "rule_key": decision.rule_key,
-              **decision.measures.as_dict(), "result": "fired"},
-             {"step": "execute_sell", **{k: v for k, v in fill.items() if k != "trade_log_id"},
-              "result": "executed"}]
-    execution_repo.insert(conn, {
-        "workflow_id": target["sell_workflow_id"], "mint": position["mint"], "result": ExecutionResult.EXECUTED,
-        "trigger_data": _trigger_data(position, decision), "steps_log": steps,
-        "trade_log_id": fill["trade_log_id"], "position_id": position["id"], "at": deps.clock()})
-    return {"result": CheckResult.SOLD, "rule": decision.rule_key, "closed": fill["tokens_left"] == "0", **fill}
+    return _log_sell(conn, position, target["sell_workflow_id"], _trigger_data(position, decision),
+                     _rule_step(decision), fill, deps)
+
+
+def _rule_step(decision: ExitDecision) -> dict[str, Any]:
+    return {"step": "rule_check", "rule": decision.rule.type.value, "rule_key": decision.rule_key,
+            **decision.measures.as_dict(), "result": "fired"}
+
+
+def _log_sell(conn: Connection, position: dict[str, Any], workflow_id: UUID, trigger_data: dict[str, Any],
+              rule_step: dict[str, Any], fill: dict[str, Any], deps: SellDeps) -> CheckOutcome:
+    """Log a rule's booked sell as an EXECUTED execution, linked to its order."""
+    steps = [rule_step, {"step": "execute_sell", **{k: v for k, v in fill.items() if k != "trade_log_id"},
+                         "result": "executed"}]
+    execution_id = execution_repo.insert(conn, {
+        "workflow_id": workflow_id, "mint": position["mint"], "result": ExecutionResult.EXECUTED,
+        "trigger_data": trigger_data, "steps_log": steps, "trade_log_id": fill["trade_log_id"],
+        "position_id": position["id"], "at": deps.clock()})
+    order_repo.link(conn, fill["order_id"], execution_id=execution_id)
+    return {"result": CheckResult.SOLD, "rule": rule_step["rule_key"], "closed": fill["tokens_left"] == "0", **fill}
 
 
 def _fill(conn: Connection, position: dict[str, Any], amount: int, reason: CloseReason, rule_key: str | None,
           deps: SellDeps, workflow_id: UUID | None) -> dict[str, Any]:
-    """Quote and book a paper sell of `amount` raw tokens of a locked OPEN position."""
+    """Quote and book a paper sell of `amount` raw tokens of a locked OPEN position, with its FILLED paper order."""
     quote = deps.price_source.quote_sell(position["mint"], position["token_decimals"], amount)
     fill = sell_fill(amount, quote.amount_out, deps.fee_bps, position["token_decimals"])
+    order = order_repo.insert(conn, {
+        "wallet_id": position["wallet_id"], "side": TradeAction.SELL, "mint": position["mint"],
+        "state": OrderState.FILLED, "is_paper": True, "workflow_id": workflow_id, "position_id": position["id"],
+        "in_amount": amount, "quoted_out": quote.amount_out, "out_amount": fill.gross_lamports,
+        "fee_lamports": fill.fee_lamports, "at": deps.clock()})
+    booked = BookedSell(order["id"], amount, fill.gross_lamports, fill.fee_lamports, fill.net_lamports,
+                        fill.price_sol, quote.source)
+    return _book_sell(conn, position, booked, reason, rule_key, deps, workflow_id)
+
+
+@dataclass(frozen=True)
+class BookedSell:
+    """A sell's fill as booked: the order, tokens sold, SOL out of the swap, fee, SOL credited, price, source."""
+
+    order_id: UUID
+    tokens_raw: int
+    gross_lamports: int
+    fee_lamports: int
+    net_lamports: int
+    price_sol: Decimal
+    source: str
+    signature: str | None = None
+
+
+def _book_sell(conn: Connection, position: dict[str, Any], fill: BookedSell, reason: CloseReason,
+               rule_key: str | None, deps: SellDeps, workflow_id: UUID | None) -> dict[str, Any]:
+    """Reduce or close the locked position, credit the wallet (paper only), count the streak, write the trade."""
     net = lamports_to_sol(fill.net_lamports)
-    left = int(position["tokens_raw"]) - amount
-    realized = realized_pnl(position["sol_spent"], int(position["initial_tokens_raw"]), amount, left, net,
+    left = int(position["tokens_raw"]) - fill.tokens_raw
+    realized = realized_pnl(position["sol_spent"], int(position["initial_tokens_raw"]), fill.tokens_raw, left, net,
                             position["sol_received"], position["realized_pnl_sol"])
     position_repo.apply_sell(conn, position["id"], {"tokens_left": left, "net_sol": net, "realized": realized,
                                                     "rule_key": rule_key, "reason": reason, "at": deps.clock()})
-    wallet_repo.credit(conn, position["wallet_id"], net)
+    if fill.signature is None:
+        wallet_repo.credit(conn, position["wallet_id"], net)
     _count_sell(conn, position["wallet_id"], realized - position["realized_pnl_sol"], deps)
     trade_id = position_repo.insert_trade(conn, {
         "wallet_id": position["wallet_id"], "position_id": position["id"], "workflow_id": workflow_id,
-        "mint": position["mint"], "action": TradeAction.SELL, "sol_amount": net, "token_amount_raw": amount,
+        "mint": position["mint"], "action": TradeAction.SELL, "sol_amount": net, "token_amount_raw": fill.tokens_raw,
         "price_sol": fill.price_sol, "fee_sol": lamports_to_sol(fill.fee_lamports),
-        "realized_pnl_sol": realized - position["realized_pnl_sol"], "rule": reason, "at": deps.clock()})
-    booked = {"trade_log_id": trade_id, "tokens_sold": str(amount), "tokens_left": str(left),
+        "realized_pnl_sol": realized - position["realized_pnl_sol"], "rule": reason, "at": deps.clock(),
+        "order_id": fill.order_id, "is_paper": fill.signature is None, "tx_signature": fill.signature})
+    order_repo.link(conn, fill.order_id, trade_log_id=trade_id)
+    booked = {"trade_log_id": trade_id, "tokens_sold": str(fill.tokens_raw), "tokens_left": str(left),
               "gross_lamports": fill.gross_lamports, "fee_lamports": fill.fee_lamports, "net_sol": str(net),
-              "price_sol": str(fill.price_sol), "realized_pnl_sol": str(realized), "quote_source": quote.source}
+              "price_sol": str(fill.price_sol), "realized_pnl_sol": str(realized), "quote_source": fill.source,
+              "order_id": str(fill.order_id), **({} if fill.signature is None else {"signature": fill.signature})}
     deps.on_event(conn, sell_event(position, workflow_id, reason.value, rule_key, trade_id, booked))
     return booked
 
