@@ -1,4 +1,4 @@
-"""The Solana JSON-RPC client (reads, sends, statuses, transactions) against the local chain harness (LiteSVM behind a real HTTP JSON-RPC node)."""
+"""The Solana JSON-RPC client (reads, sends, statuses, transactions) against the local chain harness."""
 
 from __future__ import annotations
 
