@@ -6,6 +6,7 @@ ChainRefused: the node answered with a JSON-RPC error (bad params, unknown accou
 
 from __future__ import annotations
 
+import base64
 import itertools
 from typing import Any
 
@@ -25,9 +26,16 @@ class ChainUnavailable(ChainError):
 class ChainRefused(ChainError):
     """The RPC node refused the request (a JSON-RPC error): retrying the same call will not help."""
 
-    def __init__(self, code: int | None, message: str) -> None:
+    def __init__(self, code: int | None, message: str, data: Any = None) -> None:
         super().__init__(f"RPC error {code}: {message}")
         self.code = code
+        self.data = data
+
+    @property
+    def already_processed(self) -> bool:
+        """Whether the node refused a send because it already processed that very transaction."""
+        err = self.data.get("err") if isinstance(self.data, dict) else None
+        return err == "AlreadyProcessed" or "already been processed" in str(self).lower()
 
 
 class SolanaRpcClient:
@@ -77,6 +85,35 @@ class SolanaRpcClient:
             raise ChainUnavailable(f"{method}: RPC node answered an unexpected shape")
         return int(amount), _int(value.get("decimals"), method)
 
+    def send_transaction(self, raw: bytes) -> str:
+        """Hand signed wire bytes to the node once (no preflight, no node retries); the signature it reports.
+
+        ChainUnavailable does not mean the transaction was not received: look for its signature before giving up.
+        """
+        options = {"encoding": "base64", "skipPreflight": True, "maxRetries": 0,
+                   "preflightCommitment": self.commitment}
+        signature = self.call("sendTransaction", base64.b64encode(raw).decode(), options)
+        if not isinstance(signature, str) or not signature:
+            raise ChainUnavailable("sendTransaction: RPC node answered an unexpected shape")
+        return signature
+
+    def signature_status(self, signature: str) -> dict[str, Any] | None:
+        """The signature's status (slot, err, confirmationStatus...) searching history; None when unknown."""
+        method = "getSignatureStatuses"
+        value = _value(self.call(method, [signature], {"searchTransactionHistory": True}), method)
+        if not isinstance(value, list) or len(value) != 1 or not isinstance(value[0], dict | None):
+            raise ChainUnavailable(f"{method}: RPC node answered an unexpected shape")
+        return value[0]
+
+    def get_transaction(self, signature: str) -> dict[str, Any] | None:
+        """The landed transaction with its meta (json encoding, v0 aware) at the commitment; None when not found."""
+        commitment = "confirmed" if self.commitment == "processed" else self.commitment  # the node refuses processed
+        result = self.call("getTransaction", signature, {"encoding": "json", "commitment": commitment,
+                                                         "maxSupportedTransactionVersion": 0})
+        if result is not None and not isinstance(result, dict):
+            raise ChainUnavailable("getTransaction: RPC node answered an unexpected shape")
+        return result
+
 
 def _result(method: str, response: requests.Response) -> Any:
     """The result of a JSON-RPC answer; its error as ChainRefused; anything else ChainUnavailable."""
@@ -88,7 +125,7 @@ def _result(method: str, response: requests.Response) -> Any:
         raise ChainUnavailable(f"{method}: RPC node answered an unexpected JSON shape")
     if "error" in answer:
         error = answer["error"] if isinstance(answer["error"], dict) else {}
-        raise ChainRefused(error.get("code"), str(error.get("message", "unknown error"))[:300])
+        raise ChainRefused(error.get("code"), str(error.get("message", "unknown error"))[:300], error.get("data"))
     if "result" not in answer:
         raise ChainUnavailable(f"{method}: RPC node answered without a result")
     return answer["result"]

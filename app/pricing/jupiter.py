@@ -1,7 +1,10 @@
-"""Jupiter Swap API v1 quotes: typed results and typed errors, rate limited and retried."""
+"""Jupiter Swap API v1 quotes and swap transactions: typed results and typed errors, rate limited and retried."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -85,6 +88,20 @@ class JupiterQuote:
     raw: dict[str, Any] = field(compare=False, repr=False)
 
 
+@dataclass(frozen=True)
+class SwapTransaction:
+    """Jupiter's unsigned swap transaction for a quote, and what it said about it.
+
+    `simulation_error` is Jupiter's simulationError as JSON text when it set one: do not send the transaction.
+    """
+
+    transaction: bytes
+    last_valid_block_height: int
+    priority_fee_lamports: int
+    simulation_error: str | None
+    compute_unit_limit: int | None = None
+
+
 class _Retry(Exception):
     """An attempt failed in a way worth retrying; `error` is raised when retries run out."""
 
@@ -116,27 +133,41 @@ class JupiterClient:
     def quote(self, input_mint: str, output_mint: str, amount: int, slippage_bps: int = 50) -> JupiterQuote:
         """The ExactIn quote for swapping `amount` raw units of input_mint into output_mint."""
         params = _quote_params(input_mint, output_mint, amount, slippage_bps)
-        return _parse_quote(self._get_json("/quote", params))
+        return _parse_quote(self._request_json("GET", "/quote", params=params))
 
-    def _get_json(self, path: str, params: dict[str, str]) -> Any:
-        """The JSON answer to a GET, after taking a rate-limit slot for each attempt and retrying."""
+    def swap(self, quote: JupiterQuote, user_public_key: str, priority_level: str,
+             max_priority_lamports: int) -> SwapTransaction:
+        """The unsigned swap transaction for `quote`, paid and signed by `user_public_key`.
+
+        Asking for it sends nothing on chain, so it is retried like a quote. The priority fee is Jupiter's
+        estimate at `priority_level`, capped at `max_priority_lamports`.
+        """
+        body = {"quoteResponse": quote.raw, "userPublicKey": user_public_key, "wrapAndUnwrapSol": True,
+                "dynamicComputeUnitLimit": True,
+                "prioritizationFeeLamports": {"priorityLevelWithMaxLamports": {
+                    "priorityLevel": str(priority_level), "maxLamports": max_priority_lamports}}}
+        return _parse_swap(self._request_json("POST", "/swap", body=body))
+
+    def _request_json(self, method: str, path: str, params: dict[str, str] | None = None,
+                      body: dict[str, Any] | None = None) -> Any:
+        """The JSON answer to a request, after taking a rate-limit slot for each attempt and retrying."""
         retry: _Retry | None = None
         for attempt in range(self._max_retries + 1):
             if retry is not None:
                 self._sleep(self._backoff(attempt, retry.retry_after))
             self._take_slot()
             try:
-                return self._attempt(path, params)
+                return self._attempt(method, path, params, body)
             except _Retry as exc:
                 retry = exc
         assert retry is not None
         raise retry.error
 
-    def _attempt(self, path: str, params: dict[str, str]) -> Any:
+    def _attempt(self, method: str, path: str, params: dict[str, str] | None, body: dict[str, Any] | None) -> Any:
         """One HTTP request; _Retry for failures worth retrying, JupiterError for final ones."""
         try:
-            response = self._session.get(self._base_url + path, params=params, headers=self._headers,
-                                         timeout=self._timeout)
+            response = self._session.request(method, self._base_url + path, params=params, json=body,
+                                             headers=self._headers, timeout=self._timeout)
         except requests.Timeout as exc:
             raise _Retry(JupiterUnavailableError(f"Jupiter did not answer within {self._timeout}s")) from exc
         except requests.RequestException as exc:
@@ -202,7 +233,9 @@ def _client_error(response: requests.Response) -> JupiterError:
     message = body.get("error") or body.get("message") or response.text[:200] or response.reason
     error_class = _CODE_ERRORS.get(code or "", JupiterError)
     suffix = f" [{code}]" if code else ""
-    return error_class(f"Jupiter refused the quote (HTTP {response.status_code}){suffix}: {message}",
+    request = getattr(response, "request", None)
+    what = "swap" if getattr(request, "method", None) == "POST" else "quote"
+    return error_class(f"Jupiter refused the {what} (HTTP {response.status_code}){suffix}: {message}",
                        error_code=code, status=response.status_code)
 
 
@@ -235,6 +268,31 @@ def _parse_quote(data: Any) -> JupiterQuote:
                      slippage_bps=_raw_units(data["slippageBps"]), price_impact_pct=impact, raw=data)
     except (KeyError, TypeError, ValueError, InvalidOperation) as exc:
         raise JupiterUnavailableError(f"Jupiter quote is malformed: {exc!r}") from exc
+
+
+def _parse_swap(data: Any) -> SwapTransaction:
+    """A SwapTransaction from Jupiter's /swap JSON; JupiterUnavailableError when it is malformed."""
+    if not isinstance(data, dict):
+        raise JupiterUnavailableError(f"Jupiter swap answer is not a JSON object: {str(data)[:100]}")
+    try:
+        transaction = base64.b64decode(data["swapTransaction"], validate=True)
+        if not transaction:
+            raise ValueError("empty swapTransaction")
+        limit = data.get("computeUnitLimit")
+        return SwapTransaction(transaction=transaction,
+                               last_valid_block_height=_raw_units(data["lastValidBlockHeight"]),
+                               priority_fee_lamports=_raw_units(data.get("prioritizationFeeLamports") or 0),
+                               simulation_error=_simulation_error(data.get("simulationError")),
+                               compute_unit_limit=None if limit is None else _raw_units(limit))
+    except (KeyError, TypeError, ValueError, binascii.Error) as exc:  # binascii.Error: bad base64
+        raise JupiterUnavailableError(f"Jupiter swap answer is malformed: {exc!r}") from exc
+
+
+def _simulation_error(value: Any) -> str | None:
+    """Jupiter's simulationError as JSON text, or None when it did not set one."""
+    if value is None:
+        return None
+    return json.dumps(value, sort_keys=True)
 
 
 def _raw_units(value: Any) -> int:

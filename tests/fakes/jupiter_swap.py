@@ -65,6 +65,7 @@ class FakeJupiterSwap(FakeJupiter):
         self._fail_on_chain = 0
         self._simulation_errors: deque[dict[str, Any]] = deque()
         self.swaps: list[BuiltSwap] = []
+        self.swap_requests: list[Any] = []  # each /swap POST body as parsed JSON (None when not JSON)
 
     def list_token(self, pool: Pool, price_sol: Decimal) -> None:
         """Quote and swap `pool`'s token against SOL at `price_sol` SOL per whole token."""
@@ -92,6 +93,7 @@ class FakeJupiterSwap(FakeJupiter):
 
     def answer_post(self, raw_path: str, headers: dict[str, str], body: bytes) -> Answer:
         """The response to one POST: injected, or a swap transaction built for the posted quote."""
+        self._record_body(body)
         injected = self.injected_answer(raw_path, {}, headers)
         if injected is not None:
             return injected
@@ -113,6 +115,14 @@ class FakeJupiterSwap(FakeJupiter):
         out = (tokens_out if buy else lamports_out)(in_amount, token.price_sol, token.decimals)
         return self._swap_answer(BuiltSwap(str(wallet), buy, in_amount, quoted_out, out,
                                            self._take_failure() or out < threshold, 0, 0), pool, request)
+
+    def _record_body(self, body: bytes) -> None:
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            parsed = None
+        with self._lock:
+            self.swap_requests.append(parsed)
 
     def _take_failure(self) -> bool:
         with self._lock:
