@@ -122,6 +122,7 @@ def _register_blueprints(api: Api) -> None:
         health,
         models,
         notifications,
+        orders,
         performance,
         positions,
         predictions,
@@ -134,8 +135,8 @@ def _register_blueprints(api: Api) -> None:
     schemas.register_spec(api)
     predictions.register_spec(api)
     notifications.register_spec(api)
-    for module in (health, wallets, workflows, predictions, coins, models, positions, audit, performance, trading,
-                   notifications, backtests, approvals):
+    for module in (health, wallets, workflows, predictions, coins, models, positions, orders, audit, performance,
+                   trading, notifications, backtests, approvals):
         api.register_blueprint(module.blp)
 
 

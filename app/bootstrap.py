@@ -35,6 +35,7 @@ from app.repos import price_history as price_history_repo
 from app.services import models as model_service
 from app.services import notifications as notification_service
 from app.services.buy_engine import BuyDeps, Predictor
+from app.services.chain_orders import ChainExecutor
 from app.services.ports import Dispatcher
 from app.services.sell_engine import SellDeps
 
@@ -49,6 +50,7 @@ class Process:
     _redis: redis.Redis | None = None
     _jupiter: jupiter.JupiterClient | None = None
     _chain: SolanaRpcClient | None = None
+    _chain_executor: ChainExecutor | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @contextmanager
@@ -83,6 +85,21 @@ class Process:
             self._chain = SolanaRpcClient(self.config.solana_rpc_url, self.config.solana_commitment.value)
         return self._chain
 
+    @property
+    def chain_executor(self) -> ChainExecutor:
+        """REAL orders' executor (Jupiter swaps, signed and sent through SOLANA_RPC_URL); ConfigError without it."""
+        if self._chain_executor is None:
+            self._chain_executor = ChainExecutor(self.config, self.chain, self._jupiter_client())
+        return self._chain_executor
+
+    def _jupiter_client(self) -> jupiter.JupiterClient:
+        if self._jupiter is None:
+            self._jupiter = jupiter.from_config(self.config, self.redis)
+        return self._jupiter
+
+    def _optional_chain_executor(self) -> ChainExecutor | None:
+        return self.chain_executor if self.config.solana_rpc_url else None
+
     def price_source(self, conn: Connection, clock: Clock = utc_now) -> PriceSource:
         """The price source PRICE_SOURCE names, ready to quote (`metrics` reads through conn)."""
         if self.config.price_source is PriceSourceName.SIM:
@@ -90,9 +107,7 @@ class Process:
         if self.config.price_source is PriceSourceName.METRICS:
             staleness = timedelta(seconds=self.config.price_max_staleness_seconds)
             return metrics_source(lambda mint: metrics_repo.latest_price(conn, mint), staleness, clock)
-        if self._jupiter is None:
-            self._jupiter = jupiter.from_config(self.config, self.redis)
-        return JupiterPriceSource(self._jupiter)
+        return JupiterPriceSource(self._jupiter_client())
 
     def predictor(self) -> Predictor:
         """On-demand model probabilities from stored metrics, with this process's boosters."""
@@ -106,14 +121,18 @@ class Process:
     def buy_deps(self, conn: Connection, dispatcher: Dispatcher | None = None) -> BuyDeps:
         """The BUY engine's dependencies in this process (an API write passes its after-commit dispatcher)."""
         source = RecordingSource(self.price_source(conn), partial(price_history_repo.record, conn))
-        return buy_deps(self.config, source, self.predictor(), dispatcher or self.dispatcher)
+        deps = buy_deps(self.config, source, self.predictor(), dispatcher or self.dispatcher)
+        deps.chain = self._optional_chain_executor()
+        return deps
 
     def sell_deps(self, conn: Connection, dispatcher: Dispatcher | None = None) -> SellDeps:
         """The SELL engine's dependencies in this process: fills quoted exactly, checks priced once per mint."""
         source = self.price_source(conn)
         shared = shared_mint_price(self.redis, source, self.config.sell_check_interval_seconds,
                                    partial(price_history_repo.record, conn))
-        return sell_deps(self.config, source, shared, dispatcher or self.dispatcher)
+        deps = sell_deps(self.config, source, shared, dispatcher or self.dispatcher)
+        deps.chain = self._optional_chain_executor()
+        return deps
 
     def close(self) -> None:
         """Close the pool and the Redis connection."""

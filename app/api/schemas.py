@@ -21,6 +21,7 @@ from app.errors import nest_errors
 
 WORKFLOW_TYPES = tuple(t.value for t in WorkflowType)
 RESULTS = ("EXECUTED", "REJECTED", "ERROR")
+ORDER_STATES = ("PENDING", "SENT", "FILLED", "FAILED", "EXPIRED")
 MAX_INT4 = 2**31 - 1
 MAX_ALIAS_LENGTH = 64
 
@@ -165,6 +166,8 @@ class _WorkflowFields(Schema):
     max_open_positions = fields.Integer(strict=True, validate=validate.Range(min=1, max=100))
     require_approval = JsonBool(metadata={
         "description": "BUY: stop before buying and wait for POST /api/approvals/{id}/approve (README Safety)"})
+    slippage_bps = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=10_000), metadata={
+        "description": "REAL wallets: this workflow's swaps' slippage in basis points (null: SLIPPAGE_BPS)"})
 
 
 class WorkflowCreateSchema(_WorkflowFields):
@@ -217,6 +220,7 @@ class WorkflowSchema(Schema):
     cooldown_seconds = fields.Integer()
     max_open_positions = fields.Integer()
     require_approval = fields.Boolean()
+    slippage_bps = fields.Integer(allow_none=True)
     last_execution_at = fields.DateTime(allow_none=True)
     last_execution_result = fields.String(allow_none=True)
     created_at = fields.DateTime()
@@ -258,6 +262,8 @@ class ExecutionSchema(Schema):
     error_message = fields.String(allow_none=True)
     trade_log_id = fields.UUID(allow_none=True)
     position_id = fields.UUID(allow_none=True)
+    order_id = fields.UUID(allow_none=True, metadata={"description": "the order this execution placed"})
+    order_state = fields.String(allow_none=True, metadata={"enum": [*ORDER_STATES, None]})
     created_at = fields.DateTime()
 
 
@@ -392,7 +398,51 @@ class TradeSchema(Schema):
     realized_pnl_sol = fields.Decimal(as_string=True, allow_none=True)
     rule = fields.String(allow_none=True)
     is_paper = fields.Boolean()
+    tx_signature = fields.String(allow_none=True, metadata={"description": "REAL trades: the transaction's signature"})
+    order_id = fields.UUID(allow_none=True)
     created_at = fields.DateTime()
+
+
+class OrderSchema(Schema):
+    """One order: paper ones are FILLED at once; on-chain ones go PENDING -> SENT -> FILLED | FAILED | EXPIRED."""
+
+    id = fields.UUID()
+    wallet_id = fields.UUID()
+    wallet_alias = fields.String()
+    side = fields.String(metadata={"enum": ["BUY", "SELL"]})
+    mint = fields.String()
+    state = fields.String(metadata={"enum": list(ORDER_STATES)})
+    is_paper = fields.Boolean()
+    workflow_id = fields.UUID(allow_none=True)
+    prediction_id = fields.UUID(allow_none=True)
+    position_id = fields.UUID(allow_none=True)
+    execution_id = fields.UUID(allow_none=True)
+    trade_log_id = fields.UUID(allow_none=True)
+    in_amount = fields.Decimal(as_string=True, places=0, metadata={
+        "description": "BUY: lamports into the swap; SELL: raw token units"})
+    quoted_out = fields.Decimal(as_string=True, places=0, allow_none=True)
+    out_amount = fields.Decimal(as_string=True, places=0, allow_none=True, metadata={
+        "description": "the actual fill: BUY raw tokens received; SELL lamports out of the swap"})
+    slippage_bps = fields.Integer(allow_none=True)
+    fee_lamports = fields.Integer(allow_none=True, metadata={"description": "network fee (paper: the paper fee)"})
+    rent_lamports = fields.Integer(allow_none=True, metadata={"description": "token-account rent paid (REAL)"})
+    sol_change_lamports = fields.Integer(allow_none=True, metadata={
+        "description": "the wallet's SOL after minus before, as the chain recorded it"})
+    signature = fields.String(allow_none=True)
+    last_valid_block_height = fields.Integer(allow_none=True)
+    slot = fields.Integer(allow_none=True)
+    error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+
+
+class OrderListArgs(Schema):
+    """Filters of GET /api/orders."""
+
+    wallet_alias = Alias()
+    state = fields.String(validate=validate.OneOf(ORDER_STATES))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=5000))
 
 
 class PositionSchema(Schema):
@@ -427,9 +477,10 @@ class PositionSchema(Schema):
 
 
 class PositionDetailSchema(PositionSchema):
-    """A position and its trades."""
+    """A position, its trades and its orders."""
 
     trades = fields.List(fields.Nested(TradeSchema))
+    orders = fields.List(fields.Nested(OrderSchema))
 
 
 class PositionListArgs(Schema):

@@ -82,6 +82,10 @@ class DeferredDispatcher:
         """Enqueue after the commit."""
         self.pending.append(lambda: self._dispatcher.run_backtest(backtest_id))
 
+    def reconcile_orders(self) -> None:
+        """Enqueue after the commit."""
+        self.pending.append(self._dispatcher.reconcile_orders)
+
     def flush(self) -> None:
         """Run what waited for the commit (each port call logs and swallows its own Redis failures)."""
         for call in self.pending:

@@ -14,7 +14,7 @@ from rq import Retry
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 
-from app.queues import BUY_QUEUE, DEFAULT_QUEUE, queue
+from app.queues import BUY_QUEUE, DEFAULT_QUEUE, SELL_QUEUE, queue
 from app.queues import sell_schedule as schedules
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,9 @@ NOTIFY_JOB = "jobs.notify.deliver"
 NOTIFY_JOB_TIMEOUT = 60
 BACKTEST_JOB = "jobs.backtest.run"
 BACKTEST_JOB_TIMEOUT = 3600
+RECONCILE_JOB = "jobs.orders.reconcile"
+RECONCILE_JOB_ID = "reconcile-orders"
+RECONCILE_JOB_TIMEOUT = 600
 _WAITING = (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
@@ -85,6 +88,13 @@ class RqDispatcher:
         queue(self.redis, DEFAULT_QUEUE).enqueue(
             BACKTEST_JOB, str(backtest_id), job_id=f"backtest-{backtest_id}", job_timeout=BACKTEST_JOB_TIMEOUT,
             result_ttl=3600, failure_ttl=86_400)
+
+    def reconcile_orders(self) -> None:
+        """Enqueue the order reconciler on the sell queue, unless a run of it still waits there."""
+        if self.job_waiting(RECONCILE_JOB_ID):
+            return
+        queue(self.redis, SELL_QUEUE).enqueue(RECONCILE_JOB, job_id=RECONCILE_JOB_ID,
+                                              job_timeout=RECONCILE_JOB_TIMEOUT, result_ttl=600, failure_ttl=86_400)
 
 
 def enqueue_due_retries(redis: Redis) -> int:

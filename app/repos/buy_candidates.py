@@ -11,9 +11,14 @@ from psycopg import Connection
 _STATE = """
     (SELECT max(we.created_at) FROM workflow_executions we
       WHERE we.workflow_id = tw.id AND we.result = 'EXECUTED') AS last_executed_at,
-    (SELECT count(*) FROM positions p WHERE p.wallet_id = w.id AND p.status = 'OPEN') AS open_positions,
+    (SELECT count(*) FROM positions p WHERE p.wallet_id = w.id AND p.status = 'OPEN')
+      + (SELECT count(*) FROM orders o WHERE o.wallet_id = w.id AND o.side = 'BUY'
+           AND o.state IN ('PENDING', 'SENT')) AS open_positions,
     EXISTS (SELECT 1 FROM positions p WHERE p.wallet_id = w.id AND p.mint = %(mint)s AND p.status = 'OPEN')
-        AS holds_mint,
+      OR EXISTS (SELECT 1 FROM orders o WHERE o.wallet_id = w.id AND o.mint = %(mint)s AND o.side = 'BUY'
+                   AND o.state IN ('PENDING', 'SENT')) AS holds_mint,
+    (SELECT coalesce(sum(o.in_amount), 0) FROM orders o WHERE o.wallet_id = w.id AND o.side = 'BUY'
+       AND o.state IN ('PENDING', 'SENT')) AS open_buy_lamports,
     now() AS db_now
 """
 
@@ -22,8 +27,8 @@ def active_for_trigger(conn: Connection, model_id: int, mint: str) -> list[dict[
     """Active BUY workflows triggered by model_id on trading-enabled wallets, with each wallet's state."""
     return conn.execute(
         f"""SELECT tw.id, tw.name, tw.chain, tw.buy_amount_mode, tw.buy_amount_value, tw.cooldown_seconds,
-                   tw.max_open_positions, tw.require_approval, w.id AS wallet_id, w.type AS wallet_type,
-                   w.virtual_sol_balance, {_STATE}
+                   tw.max_open_positions, tw.require_approval, tw.slippage_bps, w.id AS wallet_id,
+                   w.type AS wallet_type, w.public_key, w.virtual_sol_balance, {_STATE}
             FROM trading_workflows tw JOIN wallets w ON w.id = tw.wallet_id
             WHERE tw.type = 'BUY' AND tw.is_active AND w.trading_enabled
               AND ((tw.chain -> 'trigger' ->> 'model_id')::bigint) = %(model_id)s
@@ -62,8 +67,8 @@ def workflow_for_buy(conn: Connection, workflow_id: UUID, mint: str) -> dict[str
     """A BUY workflow with its wallet's state, as active_for_trigger gives it (for an approved buy)."""
     return conn.execute(
         f"""SELECT tw.id, tw.name, tw.chain, tw.buy_amount_mode, tw.buy_amount_value, tw.cooldown_seconds,
-                   tw.max_open_positions, tw.require_approval, w.id AS wallet_id, w.type AS wallet_type,
-                   w.virtual_sol_balance, {_STATE}
+                   tw.max_open_positions, tw.require_approval, tw.slippage_bps, w.id AS wallet_id,
+                   w.type AS wallet_type, w.public_key, w.virtual_sol_balance, {_STATE}
             FROM trading_workflows tw JOIN wallets w ON w.id = tw.wallet_id
             WHERE tw.id = %(workflow_id)s AND tw.type = 'BUY'""",
         {"workflow_id": workflow_id, "mint": mint},

@@ -9,9 +9,10 @@ from psycopg import Connection
 from psycopg.types.json import Jsonb
 
 _SELECT = """
-SELECT we.*, tw.name AS workflow_name, tw.type AS workflow_type
+SELECT we.*, tw.name AS workflow_name, tw.type AS workflow_type, o.id AS order_id, o.state AS order_state
 FROM workflow_executions we
 JOIN trading_workflows tw ON tw.id = we.workflow_id
+LEFT JOIN orders o ON o.execution_id = we.id
 """
 
 _FILTER = """WHERE (%(workflow_id)s::uuid IS NULL OR we.workflow_id = %(workflow_id)s)

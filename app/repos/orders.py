@@ -78,6 +78,11 @@ def to_reconcile(conn: Connection, pending_older_than_seconds: float) -> list[di
            ORDER BY created_at""", (pending_older_than_seconds,)).fetchall()
 
 
+def count_open(conn: Connection) -> int:
+    """How many orders are in flight (PENDING or SENT)."""
+    return conn.execute("SELECT count(*) AS n FROM orders WHERE state IN ('PENDING', 'SENT')").fetchone()["n"]
+
+
 def list_orders(conn: Connection, wallet_alias: str | None, state: str | None, limit: int) -> list[dict[str, Any]]:
     """Orders, newest first, filtered by wallet and state."""
     return conn.execute(
@@ -87,10 +92,10 @@ def list_orders(conn: Connection, wallet_alias: str | None, state: str | None, l
         {"alias": wallet_alias, "state": state, "limit": limit}).fetchall()
 
 
-def for_execution(conn: Connection, execution_id: UUID) -> dict[str, Any] | None:
-    """The order an execution placed, if any."""
+def get_public(conn: Connection, order_id: UUID) -> dict[str, Any] | None:
+    """One order as the API shows it (no signed bytes, no context)."""
     return conn.execute(f"""SELECT {_PUBLIC_COLUMNS} FROM orders o JOIN wallets w ON w.id = o.wallet_id
-                            WHERE o.execution_id = %s""", (execution_id,)).fetchone()
+                            WHERE o.id = %s""", (order_id,)).fetchone()
 
 
 def for_position(conn: Connection, position_id: UUID) -> list[dict[str, Any]]:

@@ -37,7 +37,7 @@ def check_target(conn: Connection, position_id: UUID) -> dict[str, Any] | None:
     return conn.execute(
         """SELECT p.*, w.alias AS wallet_alias, w.type AS wallet_type, w.trading_enabled,
                   sw.id AS sell_workflow_id, sw.name AS sell_workflow_name, sw.chain AS sell_chain,
-                  sw.sell_amount_pct
+                  sw.sell_amount_pct, sw.slippage_bps AS sell_slippage_bps
            FROM positions p JOIN wallets w ON w.id = p.wallet_id
            LEFT JOIN trading_workflows sw ON sw.wallet_id = p.wallet_id AND sw.type = 'SELL' AND sw.is_active
            WHERE p.id = %s""", (position_id,)).fetchone()

@@ -92,6 +92,12 @@ def encrypted_secrets(conn: Connection, lock: bool = False) -> list[dict[str, An
                         "ORDER BY id" + suffix).fetchall()
 
 
+def signing_row(conn: Connection, wallet_id: UUID) -> dict[str, Any] | None:
+    """(public_key, encrypted_secret_key) of one wallet: what signing its transactions needs."""
+    return conn.execute("SELECT public_key, encrypted_secret_key FROM wallets WHERE id = %s",
+                        (wallet_id,)).fetchone()
+
+
 def set_encrypted_secret(conn: Connection, wallet_id: UUID, token: str) -> None:
     """Replace a wallet's encrypted signing key."""
     conn.execute("UPDATE wallets SET encrypted_secret_key = %s, updated_at = now() WHERE id = %s", (token, wallet_id))

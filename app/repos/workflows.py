@@ -19,7 +19,7 @@ LEFT JOIN LATERAL (
 """
 
 EDITABLE = ("name", "chain", "buy_amount_mode", "buy_amount_value", "sell_amount_pct",
-            "cooldown_seconds", "max_open_positions", "require_approval")
+            "cooldown_seconds", "max_open_positions", "require_approval", "slippage_bps")
 
 
 def list_workflows(conn: Connection, wallet_alias: str | None = None, type_: str | None = None) -> list[dict]:
@@ -47,10 +47,11 @@ def insert(conn: Connection, values: dict[str, Any]) -> UUID:
     params = {**values, "chain": Jsonb(values["chain"])}
     row = conn.execute(
         """INSERT INTO trading_workflows (wallet_id, name, type, is_active, chain, buy_amount_mode,
-               buy_amount_value, sell_amount_pct, cooldown_seconds, max_open_positions, require_approval)
+               buy_amount_value, sell_amount_pct, cooldown_seconds, max_open_positions, require_approval,
+               slippage_bps)
            VALUES (%(wallet_id)s, %(name)s, %(type)s, %(is_active)s, %(chain)s, %(buy_amount_mode)s,
                %(buy_amount_value)s, %(sell_amount_pct)s, %(cooldown_seconds)s, %(max_open_positions)s,
-               %(require_approval)s)
+               %(require_approval)s, %(slippage_bps)s)
            RETURNING id""",
         params,
     ).fetchone()

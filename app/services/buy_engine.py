@@ -14,18 +14,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from psycopg import Connection, errors
 
+from app.chain.rpc import ChainError
 from app.core.buy import BuyWorkflow, Decision, PredictionSignal, WalletState, condition_step, precheck, size_buy
 from app.core.chains import AmountMode, WorkflowType, load_stored_chain
 from app.core.clock import Clock
 from app.core.filters import MarketPoint, confidence_amount, market_check, mint_list_check
 from app.core.guards import DailyUsage, HaltState, WalletLimits, effective_halt, halt_check, limits_check
 from app.core.notifications import Event, EventKind, buy_event
-from app.core.paper import buy_fill, buy_swap_lamports
+from app.core.paper import buy_fill, buy_swap_lamports, price_per_token
 from app.core.solana import lamports_to_sol, sol_to_lamports
 from app.core.states import BuyOutcome, OrderState, PredictionStatus, TradeAction, WalletType
 from app.pricing.sources import PriceSource, PriceUnavailable
@@ -35,6 +36,9 @@ from app.repos import executions as execution_repo
 from app.repos import orders as order_repo
 from app.repos import predictions as prediction_repo
 from app.repos import wallets as wallet_repo
+
+if TYPE_CHECKING:
+    from app.services.chain_orders import ChainExecutor, ChainResult
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +59,7 @@ class BuyDeps:
     max_age_seconds: float | None = None  # a prediction received longer ago is EXPIRED, not evaluated
     config_halt: bool = False  # TRADING_HALTED: no buy, whatever the stored trading state says
     approval_ttl_seconds: float = 3600.0  # a BUY waiting for approval expires after this (APPROVAL_TTL_SECONDS)
+    chain: ChainExecutor | None = None  # REAL wallets' orders (None: SOLANA_RPC_URL is not set)
 
 
 @dataclass
@@ -65,6 +70,7 @@ class _Evaluation:
     deps: BuyDeps
     probabilities: dict[int, tuple[float | None, str | None]] = field(default_factory=dict)
     approval: dict[str, Any] | None = None  # the approved approval this evaluation buys for
+    spendable_lamports: int | None = None  # a REAL wallet's SOL on chain minus the reserve, read before locking
 
     @property
     def signal(self) -> PredictionSignal:
@@ -171,10 +177,22 @@ def _evaluate_workflow(conn: Connection, ev: _Evaluation, row: dict[str, Any]) -
         steps += decision.steps
         if not decision.goes_on:
             return _conclude(conn, ev, row, decision.outcome, steps, decision.reason)
-    if row["wallet_type"] != WalletType.TEST:
-        return _conclude(conn, ev, row, BuyOutcome.ERROR, steps,
-                         "REAL wallets cannot trade in this build (on-chain execution is not implemented)")
+    if row["wallet_type"] == WalletType.REAL:
+        problem = _read_chain_balance(ev, row)
+        if problem is not None:
+            return _conclude(conn, ev, row, BuyOutcome.ERROR, steps, problem)
     return _buy(conn, ev, row, workflow, steps)
+
+
+def _read_chain_balance(ev: _Evaluation, row: dict[str, Any]) -> str | None:
+    """Read a REAL wallet's spendable SOL from the chain (outside any transaction); why not, when it cannot."""
+    if ev.deps.chain is None:
+        return "REAL wallets trade on chain: set SOLANA_RPC_URL (and WALLET_ENCRYPTION_KEY) to trade this wallet"
+    try:
+        ev.spendable_lamports = ev.deps.chain.spendable_lamports(row["public_key"])
+    except ChainError as exc:
+        return f"cannot read the wallet's SOL balance on chain: {exc}"
+    return None
 
 
 def _probability(conn: Connection, ev: _Evaluation, model_id: int) -> tuple[float | None, str | None]:
@@ -198,6 +216,8 @@ def _buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], workflow: BuyWo
     except PriceUnavailable as exc:
         return _log_error(conn, ev, row, (*steps, {"step": "quote", "result": "error", "error": str(exc)}),
                           f"no price: {exc}")
+    if "order" in outcome:
+        return _run_chain_order(conn, ev, row, outcome["order"])
     if outcome.get("position_id"):
         ev.deps.on_position_opened(UUID(outcome["position_id"]))
     return outcome
@@ -208,6 +228,7 @@ def _buy_locked(conn: Connection, ev: _Evaluation, row: dict[str, Any], workflow
     state = buy_candidates.lock_for_buy(conn, workflow.id, ev.prediction["mint"])
     if state is None or not state["is_active"] or not state["trading_enabled"]:
         return _outcome(row, BuyOutcome.SKIPPED, "workflow or wallet switched off meanwhile")
+    state = _with_chain_balance(ev, state)
     checked = _recheck(conn, ev, workflow, state)
     steps += checked.steps
     if not checked.goes_on:
@@ -216,14 +237,41 @@ def _buy_locked(conn: Connection, ev: _Evaluation, row: dict[str, Any], workflow
     steps += sized.steps
     if not sized.goes_on:
         return _conclude(conn, ev, row, sized.outcome, steps, sized.reason)
+    return _place_buy(conn, ev, row, sized.amount_sol, steps)
+
+
+def _with_chain_balance(ev: _Evaluation, state: dict[str, Any]) -> dict[str, Any]:
+    """REAL wallets: the balance to size and check against is the chain's (less the reserve and open buys)."""
+    if ev.spendable_lamports is None:
+        return state
+    spendable = max(0, ev.spendable_lamports - int(state["open_buy_lamports"]))
+    return {**state, "virtual_sol_balance": lamports_to_sol(spendable)}
+
+
+def _place_buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], amount_sol: Decimal,
+               steps: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    """Every check passed: wait for approval, reserve a REAL order, or fill on paper."""
     mint_row = coin_metrics.get_mint(conn, ev.prediction["mint"])
     decimals = None if mint_row is None else mint_row["decimals"]
-    if decimals is None:
+    if decimals is None and row["wallet_type"] == WalletType.TEST:
         return _conclude(conn, ev, row, BuyOutcome.ERROR, steps,
                          "decimals of this mint are unknown: POST /api/coins/{mint}/metrics with \"decimals\"")
     if row.get("require_approval") and ev.approval is None:
-        return _await_approval(conn, ev, row, sized.amount_sol, steps)
-    return _fill_buy(conn, ev, row, sized.amount_sol, decimals, steps)
+        return _await_approval(conn, ev, row, amount_sol, steps)
+    if row["wallet_type"] == WalletType.REAL:
+        return _reserve_buy(conn, ev, row, amount_sol, steps)
+    return _fill_buy(conn, ev, row, amount_sol, decimals, steps)
+
+
+def _reserve_buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], amount_sol: Decimal,
+                 steps: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    """A REAL buy: reserve its PENDING order (the wallet/mint slot, by unique index); it is sent after commit."""
+    order = order_repo.insert(conn, {
+        "wallet_id": row["wallet_id"], "side": TradeAction.BUY, "mint": ev.prediction["mint"], "is_paper": False,
+        "workflow_id": row["id"], "prediction_id": ev.prediction["id"], "in_amount": sol_to_lamports(amount_sol),
+        "slippage_bps": row.get("slippage_bps"), "at": ev.at(),
+        "context": {"steps": list(steps), "approval_id": None if ev.approval is None else str(ev.approval["id"])}})
+    return {"order": order}
 
 
 def _await_approval(conn: Connection, ev: _Evaluation, row: dict[str, Any], amount_sol: Decimal,
@@ -356,6 +404,50 @@ def _book_buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], fill: Book
     order_repo.link(conn, fill.order_id, execution_id=outcome["execution_id"], trade_log_id=trade_id,
                     position_id=position_id)
     return {**outcome, "position_id": str(position_id), "order_id": str(fill.order_id)}
+
+
+def _run_chain_order(conn: Connection, ev: _Evaluation, row: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
+    """Send a reserved REAL buy (no transaction open) and apply its result; one still in flight is the reconciler's."""
+    result = ev.deps.chain.run(conn, order)
+    if not result.final:
+        return {**_outcome(row, BuyOutcome.ORDER_SENT, f"order {order['id']} sent; the reconciler confirms it"),
+                "order_id": str(order["id"])}
+    return apply_buy_order(conn, order["id"], result, ev.deps)
+
+
+def apply_buy_order(conn: Connection, order_id: UUID, result: ChainResult, deps: BuyDeps) -> dict[str, Any]:
+    """Apply a REAL buy order's final result exactly once: its position and EXECUTED execution, or an ERROR one."""
+    with conn.transaction():
+        order = order_repo.finish(conn, order_id, (OrderState.PENDING, OrderState.SENT), result.figures())
+        if order is None:
+            return {"result": BuyOutcome.SKIPPED.value, "reason": "this order's result was applied already",
+                    "execution_id": None, "order_id": str(order_id)}
+        ev, row = _evaluation_of(conn, order, deps)
+        steps = (*order["context"].get("steps", ()), result.step(order))
+        if result.state is not OrderState.FILLED:
+            outcome = _conclude(conn, ev, row, BuyOutcome.ERROR, steps, f"order {result.state.value}: {result.error}")
+            order_repo.link(conn, order_id, execution_id=outcome["execution_id"])
+            return {**outcome, "order_id": str(order_id)}
+        outcome = _book_buy(conn, ev, row, _booked_chain_buy(order, result), steps)
+    deps.on_position_opened(UUID(outcome["position_id"]))
+    return outcome
+
+
+def _evaluation_of(conn: Connection, order: dict[str, Any], deps: BuyDeps) -> tuple[_Evaluation, dict[str, Any]]:
+    """The evaluation and workflow row a stored buy order was reserved for (to log its execution)."""
+    prediction = prediction_repo.get(conn, order["prediction_id"])
+    row = buy_candidates.workflow_for_buy(conn, order["workflow_id"], order["mint"])
+    approval_id = order["context"].get("approval_id")
+    approval = None if approval_id is None else {"id": UUID(approval_id)}
+    return _Evaluation(prediction, deps, approval=approval), row
+
+
+def _booked_chain_buy(order: dict[str, Any], result: ChainResult) -> BookedBuy:
+    """The actual fill of a landed buy: tokens received, SOL spent (swap + network fee; rent apart), entry price."""
+    fill = result.fill
+    price = price_per_token(fill.swap_lamports, fill.token_change_raw, fill.decimals)
+    return BookedBuy(order["id"], fill.token_change_raw, lamports_to_sol(fill.swap_lamports + fill.fee_lamports),
+                     price, lamports_to_sol(fill.fee_lamports), fill.decimals, signature=result.signature)
 
 
 def _conclude(conn: Connection, ev: _Evaluation, row: dict[str, Any], outcome: BuyOutcome,

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from psycopg import Connection
 
+from app.repos import orders as order_repo
 from app.repos import positions as position_repo
 from app.repos import predictions as prediction_repo
 from app.repos import price_history as price_history_repo
@@ -42,13 +43,17 @@ def sweep_predictions(conn: Connection, dispatcher: Dispatcher, lease_seconds: f
 
 def run_maintenance(conn: Connection, dispatcher: Dispatcher, lease_seconds: float,
                     max_age_seconds: float, price_retention_days: int = 30) -> dict[str, int]:
-    """Reconcile sell checks, sweep predictions, expire approvals, re-enqueue lost deliveries, purge old prices."""
+    """Reconcile sell checks, sweep predictions, expire approvals, re-enqueue lost deliveries, purge old prices,
+    and start the order reconciler when REAL orders are in flight."""
     counts = reconcile_sell_checks(conn, dispatcher)
     counts.update(sweep_predictions(conn, dispatcher, lease_seconds, max_age_seconds))
     counts["requeued_notifications"] = notification_service.sweep_deliveries(conn, dispatcher)
     counts["expired_approvals"] = approval_service.expire_due(conn)
     counts["daily_summaries"] = notification_service.summarise_yesterday(conn, dispatcher)
     counts["purged_prices"] = price_history_repo.purge_older_than(conn, price_retention_days)
+    counts["open_orders"] = order_repo.count_open(conn)
+    if counts["open_orders"]:
+        dispatcher.reconcile_orders()
     if counts["added"] or counts["removed"]:
         log.info("maintenance: %s", counts)
     return counts

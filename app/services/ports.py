@@ -40,3 +40,7 @@ class Dispatcher(Protocol):
     def run_backtest(self, backtest_id: UUID) -> None:
         """Enqueue one backtest run on the default queue."""
         ...
+
+    def reconcile_orders(self) -> None:
+        """Enqueue the order reconciler (one waiting run at a time)."""
+        ...

@@ -10,6 +10,7 @@ from psycopg import Connection
 
 from app.core.sell import open_pnl
 from app.errors import NotFound
+from app.repos import orders as order_repo
 from app.repos import positions as position_repo
 from app.services.sell_engine import SellDeps, sell_manually
 
@@ -35,7 +36,8 @@ def get_position(conn: Connection, position_id: UUID) -> dict[str, Any]:
     row = position_repo.get_position(conn, position_id)
     if row is None:
         raise NotFound(f"Position {position_id} not found.")
-    return {**_with_pnl(row), "trades": position_repo.list_trades(conn, None, None, position_id, 1000)}
+    return {**_with_pnl(row), "trades": position_repo.list_trades(conn, None, None, position_id, 1000),
+            "orders": order_repo.for_position(conn, position_id)}
 
 
 def sell_position(conn: Connection, position_id: UUID, pct: Decimal, deps: SellDeps) -> dict[str, Any]:

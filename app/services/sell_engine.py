@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
-from typing import Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 from uuid import UUID
 
 from psycopg import Connection
@@ -24,7 +24,7 @@ from app.core.chains import SellChain, WorkflowType, load_stored_chain
 from app.core.clock import Clock, utc_now
 from app.core.guards import after_sell
 from app.core.notifications import Event, breaker_event, sell_error_event, sell_event
-from app.core.paper import sell_fill
+from app.core.paper import price_per_token, sell_fill
 from app.core.sell import ExitDecision, PositionState, realized_pnl, should_exit, tokens_to_sell
 from app.core.solana import lamports_to_sol
 from app.core.states import (
@@ -45,6 +45,9 @@ from app.repos import positions as position_repo
 from app.repos import trading_state
 from app.repos import wallets as wallet_repo
 
+if TYPE_CHECKING:
+    from app.services.chain_orders import ChainExecutor, ChainResult
+
 log = logging.getLogger(__name__)
 
 REAL_NOT_SUPPORTED = "REAL wallets cannot trade in this build (on-chain execution is not implemented)"
@@ -62,6 +65,8 @@ class CheckOutcome(TypedDict):
     closed: NotRequired[bool]
     error: NotRequired[str]
     measures: NotRequired[dict[str, str]]
+    order: NotRequired[dict[str, Any]]
+    order_id: NotRequired[str]
 
 
 @dataclass
@@ -74,6 +79,7 @@ class SellDeps:
     on_position_closed: Callable[[UUID], None] = lambda position_id: None
     on_event: Callable[[Connection, Event | None], Any] = lambda conn, event: None  # notifications (outbox)
     clock: Clock = utc_now
+    chain: ChainExecutor | None = None  # REAL wallets' orders (None: SOLANA_RPC_URL is not set)
 
 
 def check_position(conn: Connection, position_id: UUID, deps: SellDeps) -> CheckOutcome:
@@ -101,6 +107,13 @@ def check_position(conn: Connection, position_id: UUID, deps: SellDeps) -> Check
         return _hold(conn, target, decision, price)  # the common case: two statements, no lock
     with conn.transaction():
         outcome = _check_locked(conn, target, chain, price, deps)
+    return _after_locked(position_id, outcome, conn, deps)
+
+
+def _after_locked(position_id: UUID, outcome: CheckOutcome, conn: Connection, deps: SellDeps) -> CheckOutcome:
+    """Send the REAL order a check placed (its result applied by apply_sell_order); stop checking a closed one."""
+    if "order" in outcome:
+        return _run_chain_order(conn, outcome["order"], deps)
     if outcome.get("closed"):
         deps.on_position_closed(position_id)
     return outcome
@@ -126,6 +139,9 @@ def _check_locked(conn: Connection, target: dict[str, Any], chain: SellChain, pr
     halt = _sells_halted(conn, lock=True)
     if halt is not None:
         return {"result": CheckResult.HALTED, "error": halt}
+    in_flight = order_repo.open_for_position(conn, position["id"])
+    if in_flight is not None:
+        return {"result": CheckResult.ORDER_OPEN, "order_id": str(in_flight["id"])}
     decision = should_exit(chain, target["sell_amount_pct"], _state(position), price, deps.clock())
     position_repo.record_price(conn, position["id"], price, decision.measures.peak_price_sol,
                                rule_fired=decision.rule is not None)
@@ -155,12 +171,78 @@ def _trigger_data(position: dict[str, Any], decision: ExitDecision) -> dict[str,
 
 def _sell(conn: Connection, position: dict[str, Any], target: dict[str, Any], decision: ExitDecision,
           deps: SellDeps) -> CheckOutcome:
-    if target["wallet_type"] != WalletType.TEST:
-        raise CannotSell(REAL_NOT_SUPPORTED)
+    if target["wallet_type"] == WalletType.REAL:
+        return _reserve_sell(conn, position, target, decision, deps)
     fill = _fill(conn, position, decision.tokens_to_sell, CloseReason(decision.rule.type), decision.rule_key, deps,
                  target["sell_workflow_id"])
     return _log_sell(conn, position, target["sell_workflow_id"], _trigger_data(position, decision),
                      _rule_step(decision), fill, deps)
+
+
+def _reserve_sell(conn: Connection, position: dict[str, Any], target: dict[str, Any], decision: ExitDecision,
+                  deps: SellDeps) -> CheckOutcome:
+    """A REAL sell: reserve its PENDING order (one open order per position, by unique index); sent after commit."""
+    if deps.chain is None:
+        raise CannotSell("REAL wallets trade on chain: set SOLANA_RPC_URL (and WALLET_ENCRYPTION_KEY)")
+    order = order_repo.insert(conn, {
+        "wallet_id": position["wallet_id"], "side": TradeAction.SELL, "mint": position["mint"], "is_paper": False,
+        "workflow_id": target["sell_workflow_id"], "position_id": position["id"],
+        "in_amount": decision.tokens_to_sell, "slippage_bps": target.get("sell_slippage_bps"), "at": deps.clock(),
+        "context": {"reason": decision.rule.type.value, "rule_key": decision.rule_key,
+                    "trigger_data": _trigger_data(position, decision), "rule_step": _rule_step(decision)}})
+    return {"result": CheckResult.ORDER_PLACED, "rule": decision.rule_key, "order": order}
+
+
+def _run_chain_order(conn: Connection, order: dict[str, Any], deps: SellDeps) -> CheckOutcome:
+    """Send a reserved REAL sell (no transaction open) and apply its result; one still in flight is the reconciler's."""
+    result = deps.chain.run(conn, order)
+    if not result.final:
+        return {"result": CheckResult.ORDER_PLACED, "rule": order["context"]["rule_key"], "order_id": str(order["id"])}
+    return apply_sell_order(conn, order["id"], result, deps)
+
+
+def apply_sell_order(conn: Connection, order_id: UUID, result: ChainResult, deps: SellDeps) -> CheckOutcome:
+    """Apply a REAL sell order's final result exactly once: the actual fill booked, or the failure logged."""
+    with conn.transaction():
+        order = order_repo.finish(conn, order_id, (OrderState.PENDING, OrderState.SENT), result.figures())
+        if order is None:
+            return {"result": CheckResult.ORDER_OPEN, "order_id": str(order_id)}
+        position = position_repo.lock_open(conn, order["position_id"])
+        ctx = order["context"]
+        if result.state is not OrderState.FILLED or position is None:
+            return _order_failed(conn, order, result, deps)
+        booked = _book_sell(conn, position, _booked_chain_sell(order, result, position["token_decimals"]),
+                            CloseReason(ctx["reason"]), ctx["rule_key"], deps, order["workflow_id"])
+        booked["chain"] = result.step(order)
+        outcome = _log_sell(conn, position, order["workflow_id"], ctx["trigger_data"], ctx["rule_step"], booked, deps)
+    if outcome.get("closed"):
+        deps.on_position_closed(order["position_id"])
+    return outcome
+
+
+def _booked_chain_sell(order: dict[str, Any], result: ChainResult, decimals: int) -> BookedSell:
+    """The actual fill of a landed sell: tokens that left the wallet, SOL out of the swap, network fee, SOL in."""
+    fill = result.fill
+    tokens = -fill.token_change_raw
+    price = price_per_token(fill.swap_lamports, tokens, decimals) if tokens else Decimal(0)
+    return BookedSell(order["id"], tokens, fill.swap_lamports, fill.fee_lamports, fill.sol_change_lamports, price,
+                      "chain", signature=result.signature)
+
+
+def _order_failed(conn: Connection, order: dict[str, Any], result: ChainResult, deps: SellDeps) -> CheckOutcome:
+    """A REAL sell that did not fill: the position stays open (a later check may fire again), an ERROR is logged."""
+    message = f"sell order {result.state.value}: {result.error}"
+    if order["position_id"] is not None:
+        position_repo.record_check_error(conn, order["position_id"], message)
+    if order["workflow_id"] is not None:
+        execution_id = execution_repo.insert(conn, {
+            "workflow_id": order["workflow_id"], "mint": order["mint"], "result": ExecutionResult.ERROR,
+            "trigger_data": order["context"].get("trigger_data", {}), "error_message": message,
+            "steps_log": [order["context"].get("rule_step", {}), result.step(order)],
+            "position_id": order["position_id"], "at": deps.clock()})
+        order_repo.link(conn, order["id"], execution_id=execution_id)
+    return {"result": CheckResult.SELL_FAILED, "rule": order["context"].get("rule_key"), "error": message,
+            "order_id": str(order["id"])}
 
 
 def _rule_step(decision: ExitDecision) -> dict[str, Any]:

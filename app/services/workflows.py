@@ -17,7 +17,7 @@ from app.repos import wallets as wallet_repo
 from app.repos import workflows as workflow_repo
 
 DEFAULTS = {"sell_amount_pct": Decimal(100), "cooldown_seconds": 60, "max_open_positions": 5,
-            "require_approval": False}
+            "require_approval": False, "slippage_bps": None}
 CLONE_SUFFIX = " (copy)"
 
 

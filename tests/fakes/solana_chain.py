@@ -181,6 +181,11 @@ class LocalChain:
         with self._lock:
             self._drop_sends += count
 
+    def stop_dropping_sends(self) -> None:
+        """Sends land again (cancels what drop_next_sends asked for)."""
+        with self._lock:
+            self._drop_sends = 0
+
     def delay_landing(self, blocks: int) -> None:
         """From now on a received transaction lands `blocks` blocks later (0: in the block it arrives)."""
         with self._lock:
