@@ -161,6 +161,7 @@ def sell_deps(config: Config, source: PriceSource, mint_price: MintPrice | None 
     deps = SellDeps(price_source=source, fee_bps=config.paper_fee_bps, mint_price=mint_price, clock=clock)
     if dispatcher is not None:
         deps.on_position_closed = dispatcher.unwatch_position
+        deps.on_order_placed = dispatcher.execute_order
         deps.on_event = partial(notification_service.emit, dispatcher=dispatcher)
     return deps
 

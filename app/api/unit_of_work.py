@@ -82,6 +82,10 @@ class DeferredDispatcher:
         """Enqueue after the commit."""
         self.pending.append(lambda: self._dispatcher.run_backtest(backtest_id))
 
+    def execute_order(self, order_id: UUID) -> None:
+        """Enqueue after the commit."""
+        self.pending.append(lambda: self._dispatcher.execute_order(order_id))
+
     def reconcile_orders(self) -> None:
         """Enqueue after the commit."""
         self.pending.append(self._dispatcher.reconcile_orders)

@@ -25,6 +25,7 @@ NOTIFY_JOB = "jobs.notify.deliver"
 NOTIFY_JOB_TIMEOUT = 60
 BACKTEST_JOB = "jobs.backtest.run"
 BACKTEST_JOB_TIMEOUT = 3600
+EXECUTE_ORDER_JOB = "jobs.orders.execute"
 RECONCILE_JOB = "jobs.orders.reconcile"
 RECONCILE_JOB_ID = "reconcile-orders"
 RECONCILE_JOB_TIMEOUT = 600
@@ -88,6 +89,11 @@ class RqDispatcher:
         queue(self.redis, DEFAULT_QUEUE).enqueue(
             BACKTEST_JOB, str(backtest_id), job_id=f"backtest-{backtest_id}", job_timeout=BACKTEST_JOB_TIMEOUT,
             result_ttl=3600, failure_ttl=86_400)
+
+    def execute_order(self, order_id: UUID) -> None:
+        """Enqueue the sending of one reserved order (job `order-<id>`) on the sell queue."""
+        queue(self.redis, SELL_QUEUE).enqueue(EXECUTE_ORDER_JOB, str(order_id), job_id=f"order-{order_id}",
+                                              job_timeout=RECONCILE_JOB_TIMEOUT, result_ttl=3600, failure_ttl=86_400)
 
     def reconcile_orders(self) -> None:
         """Enqueue the order reconciler on the sell queue, unless a run of it still waits there."""

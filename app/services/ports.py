@@ -44,3 +44,7 @@ class Dispatcher(Protocol):
     def reconcile_orders(self) -> None:
         """Enqueue the order reconciler (one waiting run at a time)."""
         ...
+
+    def execute_order(self, order_id: UUID) -> None:
+        """Enqueue the sending of one reserved (PENDING) order."""
+        ...

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from uuid import UUID
 
 from psycopg import Connection
 
@@ -39,6 +40,18 @@ def reconcile_orders(conn: Connection, chain: ChainExecutor, buy_deps: BuyDeps, 
     if any(counts[state.value] for state in OrderState if not state.is_open):
         log.info("order reconciler: %s", counts)
     return counts
+
+
+def execute_order(conn: Connection, order_id: UUID, chain: ChainExecutor, buy_deps: BuyDeps,
+                  sell_deps: SellDeps) -> str:
+    """Send a PENDING order handed to a worker (a manual REAL sell) and apply its result; returns its state."""
+    order = order_repo.get(conn, order_id)
+    if order is None or order["state"] != OrderState.PENDING:
+        return "gone" if order is None else order["state"]
+    result = chain.run(conn, order)
+    if result.final:
+        _apply(conn, order, result, buy_deps, sell_deps)
+    return result.state.value
 
 
 def _result_of(conn: Connection, order: dict[str, Any], chain: ChainExecutor) -> ChainResult:

@@ -50,8 +50,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REAL_NOT_SUPPORTED = "REAL wallets cannot trade in this build (on-chain execution is not implemented)"
-
 
 class CannotSell(Exception):
     """The sell cannot be carried out (e.g. REAL wallet): record it, do not retry blindly."""
@@ -80,6 +78,7 @@ class SellDeps:
     on_event: Callable[[Connection, Event | None], Any] = lambda conn, event: None  # notifications (outbox)
     clock: Clock = utc_now
     chain: ChainExecutor | None = None  # REAL wallets' orders (None: SOLANA_RPC_URL is not set)
+    on_order_placed: Callable[[UUID], None] = lambda order_id: None  # a manual REAL sell: a worker sends it
 
 
 def check_position(conn: Connection, position_id: UUID, deps: SellDeps) -> CheckOutcome:
@@ -250,17 +249,18 @@ def _rule_step(decision: ExitDecision) -> dict[str, Any]:
             **decision.measures.as_dict(), "result": "fired"}
 
 
-def _log_sell(conn: Connection, position: dict[str, Any], workflow_id: UUID, trigger_data: dict[str, Any],
+def _log_sell(conn: Connection, position: dict[str, Any], workflow_id: UUID | None, trigger_data: dict[str, Any],
               rule_step: dict[str, Any], fill: dict[str, Any], deps: SellDeps) -> CheckOutcome:
     """Log a rule's booked sell as an EXECUTED execution, linked to its order."""
     steps = [rule_step, {"step": "execute_sell", **{k: v for k, v in fill.items() if k != "trade_log_id"},
                          "result": "executed"}]
-    execution_id = execution_repo.insert(conn, {
-        "workflow_id": workflow_id, "mint": position["mint"], "result": ExecutionResult.EXECUTED,
-        "trigger_data": trigger_data, "steps_log": steps, "trade_log_id": fill["trade_log_id"],
-        "position_id": position["id"], "at": deps.clock()})
-    order_repo.link(conn, fill["order_id"], execution_id=execution_id)
-    return {"result": CheckResult.SOLD, "rule": rule_step["rule_key"], "closed": fill["tokens_left"] == "0", **fill}
+    if workflow_id is not None:  # a manual sell answers to no workflow: its trade is its record
+        execution_id = execution_repo.insert(conn, {
+            "workflow_id": workflow_id, "mint": position["mint"], "result": ExecutionResult.EXECUTED,
+            "trigger_data": trigger_data, "steps_log": steps, "trade_log_id": fill["trade_log_id"],
+            "position_id": position["id"], "at": deps.clock()})
+        order_repo.link(conn, fill["order_id"], execution_id=execution_id)
+    return {"result": CheckResult.SOLD, "rule": rule_step.get("rule_key"), "closed": fill["tokens_left"] == "0", **fill}
 
 
 def _fill(conn: Connection, position: dict[str, Any], amount: int, reason: CloseReason, rule_key: str | None,
@@ -349,23 +349,56 @@ def _sell_failed(conn: Connection, position: dict[str, Any], target: dict[str, A
 
 def sell_manually(conn: Connection, position_id: UUID, pct: Decimal, deps: SellDeps,
                   reason: CloseReason = CloseReason.MANUAL) -> dict[str, Any]:
-    """Sell pct % of a position's held tokens now, through the same locked path as rule exits."""
+    """Sell pct % of a position's held tokens now, through the same locked path as rule exits.
+
+    Paper: filled at once. REAL: a PENDING order is reserved and handed to a worker (`deps.on_order_placed`).
+    """
     with conn.transaction():
-        position = position_repo.lock_open(conn, position_id)
-        if position is None:
-            _raise_not_open(conn, position_id)
-        if wallet_repo.type_of(conn, position["wallet_id"]) != WalletType.TEST:
-            raise Conflict(REAL_NOT_SUPPORTED + ".")
-        halt = _sells_halted(conn, lock=True)
-        if halt is not None:
-            raise Conflict(f"No sell: {halt}. POST /api/trading/resume first.")
-        try:
-            fill = _fill(conn, position, tokens_to_sell(int(position["tokens_raw"]), pct), reason, None, deps, None)
-        except PriceUnavailable as exc:
-            raise Conflict(f"No price to sell at: {exc}") from None
+        position = _lock_for_manual_sell(conn, position_id)
+        amount = tokens_to_sell(int(position["tokens_raw"]), pct)
+        if wallet_repo.type_of(conn, position["wallet_id"]) == WalletType.REAL:
+            order = _reserve_manual_sell(conn, position, amount, reason, deps)
+        else:
+            order, fill = None, _manual_fill(conn, position, amount, reason, deps)
+    if order is not None:
+        deps.on_order_placed(order["id"])
+        return {"order_id": str(order["id"]), "state": order["state"]}
     if fill["tokens_left"] == "0":
         deps.on_position_closed(position_id)
     return fill
+
+
+def _lock_for_manual_sell(conn: Connection, position_id: UUID) -> dict[str, Any]:
+    """The OPEN position, row-locked; Conflict when closed, halted, or a sell order of it is in flight."""
+    position = position_repo.lock_open(conn, position_id)
+    if position is None:
+        _raise_not_open(conn, position_id)
+    halt = _sells_halted(conn, lock=True)
+    if halt is not None:
+        raise Conflict(f"No sell: {halt}. POST /api/trading/resume first.")
+    if order_repo.open_for_position(conn, position_id) is not None:
+        raise Conflict("A sell order of this position is in flight: GET /api/orders?state=SENT shows it.")
+    return position
+
+
+def _manual_fill(conn: Connection, position: dict[str, Any], amount: int, reason: CloseReason,
+                 deps: SellDeps) -> dict[str, Any]:
+    try:
+        return _fill(conn, position, amount, reason, None, deps, None)
+    except PriceUnavailable as exc:
+        raise Conflict(f"No price to sell at: {exc}") from None
+
+
+def _reserve_manual_sell(conn: Connection, position: dict[str, Any], amount: int, reason: CloseReason,
+                         deps: SellDeps) -> dict[str, Any]:
+    """A manual REAL sell's PENDING order (one open order per position, by unique index)."""
+    if deps.chain is None:
+        raise Conflict("REAL wallets trade on chain: set SOLANA_RPC_URL (and WALLET_ENCRYPTION_KEY) to sell.")
+    return order_repo.insert(conn, {
+        "wallet_id": position["wallet_id"], "side": TradeAction.SELL, "mint": position["mint"], "is_paper": False,
+        "position_id": position["id"], "in_amount": amount, "at": deps.clock(),
+        "context": {"reason": reason.value, "rule_key": None, "trigger_data": {"position_id": str(position["id"])},
+                    "rule_step": {"step": "manual_sell", "tokens": str(amount), "result": "requested"}}})
 
 
 def _raise_not_open(conn: Connection, position_id: UUID) -> None:

@@ -12,19 +12,24 @@ import sys
 import time
 from collections.abc import Iterator
 from decimal import Decimal
+from uuid import UUID
 
 import pytest
 from cryptography.fernet import Fernet
+from rq.job import Job
 
 from app.chain.rpc import SolanaRpcClient
 from app.config import load_config
 from app.core.solana import lamports_to_sol
+from app.errors import Conflict
 from app.pricing.jupiter import JupiterClient
+from app.queues.dispatch import RECONCILE_JOB_ID, RqDispatcher
 from app.services import wallets as wallet_service
 from app.services.buy_engine import evaluate_prediction
 from app.services.chain_orders import ChainExecutor
-from app.services.reconciler import reconcile_orders
-from app.services.sell_engine import check_position
+from app.services.maintenance import run_maintenance
+from app.services.reconciler import execute_order, reconcile_orders
+from app.services.sell_engine import check_position, sell_manually
 from tests.factories import (
     WALLET_ALIAS,
     MovingPrice,
@@ -298,3 +303,36 @@ def _wait_for(condition, seconds: float) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+def test_a_manual_real_sell_is_an_order_a_worker_sends(conn, trigger, world, executor):
+    real_buy(conn, trigger, world, executor)
+    position_id = conn.execute("SELECT id FROM positions").fetchone()["id"]
+    handed: list = []
+    deps = sell_deps(MovingPrice())
+    deps.chain, deps.on_order_placed = executor, handed.append
+
+    placed = sell_manually(conn, position_id, Decimal(50), deps)
+
+    assert placed["state"] == "PENDING" and handed == [UUID(placed["order_id"])]
+    with pytest.raises(Conflict, match="in flight"):
+        sell_manually(conn, position_id, Decimal(50), deps)
+    assert execute_order(conn, handed[0], executor, buy_deps(), deps) == "FILLED"
+    position = conn.execute("SELECT * FROM positions").fetchone()
+    assert position["status"] == "OPEN" and int(position["tokens_raw"]) == world.tokens() > 0
+    sell = conn.execute("SELECT * FROM trade_logs WHERE action = 'SELL'").fetchone()
+    assert sell["rule"] == "manual" and sell["tx_signature"]
+    assert_database_equals_chain(conn, world)
+
+
+def test_maintenance_starts_the_reconciler_only_while_orders_are_in_flight(conn, trigger, world, redis_conn):
+    dispatcher = RqDispatcher(redis_conn, 15)
+    run_maintenance(conn, dispatcher, 20, 120)
+    assert not Job.exists(RECONCILE_JOB_ID, connection=redis_conn)
+    buy_workflow(conn, trigger)
+    conn.execute(
+        """INSERT INTO orders (wallet_id, side, mint, is_paper, in_amount)
+           SELECT id, 'BUY', %s, false, 1000 FROM wallets""", (world.mint,))
+
+    assert run_maintenance(conn, dispatcher, 20, 120)["open_orders"] == 1
+    assert Job.fetch(RECONCILE_JOB_ID, connection=redis_conn).func_name == "jobs.orders.reconcile"
