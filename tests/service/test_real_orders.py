@@ -336,3 +336,15 @@ def test_maintenance_starts_the_reconciler_only_while_orders_are_in_flight(conn,
 
     assert run_maintenance(conn, dispatcher, 20, 120)["open_orders"] == 1
     assert Job.fetch(RECONCILE_JOB_ID, connection=redis_conn).func_name == "jobs.orders.reconcile"
+
+
+def test_percent_sizing_uses_the_chain_balance_minus_the_reserve(conn, trigger, world, executor):
+    buy_workflow(conn, trigger, buy_amount_mode="percent", buy_amount_value=10)
+    deps = buy_deps()
+    deps.chain = executor
+
+    [outcome] = evaluate_prediction(conn, store_prediction(conn, trigger, 0.9, mint=world.mint), deps)
+
+    assert outcome["result"] == "EXECUTED", outcome
+    reserve = 10_000_000  # SOL_RESERVE 0.01
+    assert int(orders(conn)[0]["in_amount"]) == (WALLET_LAMPORTS - reserve) // 10
