@@ -408,8 +408,12 @@ def _book_buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], fill: Book
 
 def _run_chain_order(conn: Connection, ev: _Evaluation, row: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
     """Send a reserved REAL buy (no transaction open) and apply its result; one still in flight is the reconciler's."""
-    result = ev.deps.chain.run(conn, order)
-    if not result.final:
+    try:
+        result = ev.deps.chain.run(conn, order)
+    except Exception:  # the order stays open: never an ERROR execution here that its fill could not replace
+        log.exception("REAL buy order %s failed unexpectedly; the reconciler resolves it", order["id"])
+        result = None
+    if result is None or not result.final:
         return {**_outcome(row, BuyOutcome.ORDER_SENT, f"order {order['id']} sent; the reconciler confirms it"),
                 "order_id": str(order["id"])}
     return apply_buy_order(conn, order["id"], result, ev.deps)

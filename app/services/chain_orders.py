@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from psycopg import Connection
 
 from app import secrets
-from app.chain.fills import ChainFill, fetch_fill
+from app.chain.fills import ChainFill, FillUnreadable, fetch_fill
 from app.chain.rpc import ChainError, SolanaRpcClient
 from app.chain.sender import Landing, SendResult, look, send_until_final
 from app.chain.signing import SignedTransaction, UnsafeTransaction, sign_transaction
@@ -99,9 +99,14 @@ class ChainExecutor:
                 "signature": signed.signature, "raw": signed.raw, "last_valid_block_height": last_valid,
                 "quoted_out": quoted_out}):
             return ChainResult(OrderState.FAILED, error="not sent: the order was resolved meanwhile")
-        sent = send_until_final(self.rpc, signed, last_valid, sleep=self.sleep, monotonic=self.monotonic,
-                                max_seconds=self.max_seconds)
-        return self._result(order, wallet["public_key"], signed.signature, sent)
+        try:
+            sent = send_until_final(self.rpc, signed, last_valid, sleep=self.sleep, monotonic=self.monotonic,
+                                    max_seconds=self.max_seconds)
+            return self._result(order, wallet["public_key"], signed.signature, sent)
+        except (ChainError, FillUnreadable) as exc:  # sent, fate unknown: SENT until the reconciler knows
+            log.warning("order %s sent as %s; its result is unknown for now (%s): the reconciler finishes it",
+                        order["id"], signed.signature, exc)
+            return ChainResult(OrderState.SENT, signature=signed.signature)
 
     def look(self, order: dict, public_key: str) -> ChainResult:
         """The reconciler's look at a SENT order: rebroadcast its stored bytes, then read its status once."""

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from psycopg import Connection
 
+from app.chain.fills import FillUnreadable
 from app.chain.rpc import ChainError
 from app.core.states import OrderState, TradeAction
 from app.repos import orders as order_repo
@@ -33,9 +34,13 @@ def reconcile_orders(conn: Connection, chain: ChainExecutor, buy_deps: BuyDeps, 
     """Resolve every SENT order (and stale PENDING one) whose result can be known now; returns counts by state."""
     counts = {state.value: 0 for state in OrderState}
     for order in order_repo.to_reconcile(conn, pending_grace_seconds):
-        result = _result_of(conn, order, chain)
-        if result.final:
-            _apply(conn, order, result, buy_deps, sell_deps)
+        try:
+            result = _result_of(conn, order, chain)
+            if result.final:
+                _apply(conn, order, result, buy_deps, sell_deps)
+        except Exception:  # one order's trouble never keeps the others unresolved
+            log.exception("order %s could not be reconciled now; trying again next run", order["id"])
+            result = ChainResult(OrderState(order["state"]))
         counts[result.state.value] += 1
     if any(counts[state.value] for state in OrderState if not state.is_open):
         log.info("order reconciler: %s", counts)
@@ -61,7 +66,7 @@ def _result_of(conn: Connection, order: dict[str, Any], chain: ChainExecutor) ->
     wallet = wallet_repo.get(conn, order["wallet_id"])
     try:
         return chain.look(order, wallet["public_key"])
-    except ChainError as exc:
+    except (ChainError, FillUnreadable) as exc:
         log.warning("order %s: cannot reach the chain (%s); looking again next run", order["id"], exc)
         return ChainResult(OrderState.SENT, signature=order["signature"])
 

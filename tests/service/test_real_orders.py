@@ -18,7 +18,7 @@ import pytest
 from cryptography.fernet import Fernet
 from rq.job import Job
 
-from app.chain.rpc import SolanaRpcClient
+from app.chain.rpc import ChainUnavailable, SolanaRpcClient
 from app.config import load_config
 from app.core.solana import lamports_to_sol
 from app.errors import Conflict
@@ -348,3 +348,23 @@ def test_percent_sizing_uses_the_chain_balance_minus_the_reserve(conn, trigger, 
     assert outcome["result"] == "EXECUTED", outcome
     reserve = 10_000_000  # SOL_RESERVE 0.01
     assert int(orders(conn)[0]["in_amount"]) == (WALLET_LAMPORTS - reserve) // 10
+
+
+def test_a_node_failing_after_the_send_leaves_the_order_sent_and_the_reconciler_books_it(conn, trigger, world,
+                                                                                           executor):
+    class FlakyNode(SolanaRpcClient):
+        def get_transaction(self, signature):
+            raise ChainUnavailable("getTransaction: RPC node answered HTTP 503")
+
+    healthy = executor.rpc
+    executor.rpc = FlakyNode(world.rpc.url, timeout=5)
+
+    outcome = real_buy(conn, trigger, world, executor)
+
+    assert outcome["result"] == "order_sent" and orders(conn)[0]["state"] == "SENT"
+    assert conn.execute("SELECT count(*) AS n FROM workflow_executions").fetchone()["n"] == 0
+    executor.rpc = healthy
+    reconcile_orders(conn, executor, buy_deps(), sell_deps(MovingPrice()))
+    assert orders(conn)[0]["state"] == "FILLED"
+    assert conn.execute("SELECT result FROM workflow_executions").fetchone()["result"] == "EXECUTED"
+    assert_database_equals_chain(conn, world)
