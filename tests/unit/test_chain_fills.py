@@ -114,3 +114,13 @@ def test_an_answer_without_the_wallet_is_unreadable():
 def test_a_malformed_answer_is_unreadable(broken):
     with pytest.raises(FillUnreadable):
         fill_from_transaction(broken, WALLET, MINT)
+
+
+def test_lamports_already_at_a_new_account_address_are_not_rent_the_wallet_paid():
+    gift = 1_000
+    tx = answer([WALLET, POOL, ATA], [10**9, 0, gift], [10**9 - FEE - (RENT - gift) - 10**8, 10**8, RENT],
+                [], [token(2, 3)])
+
+    fill = fill_from_transaction(tx, WALLET, MINT)
+
+    assert fill.rent_lamports == RENT - gift and fill.swap_lamports == 10**8
