@@ -11,11 +11,12 @@ Identities, exact to the lamport (`net` = the SOL side of the swap itself, signe
 
 - sol_change_lamports: the wallet's lamports after minus before (every effect: swap, fee, rent).
 - fee_lamports: meta.fee when the wallet is the fee payer (first account key), else 0.
-- rent_lamports: lamports left in wallet-owned token accounts the transaction created (none before, still
-  open after): each one's lamports minus its wrapped SOL for the native mint (2,039,280 for a new ATA).
+- rent_lamports: lamports put into wallet-owned token accounts the transaction created (not a token account
+  before, one after): each one's lamports after, minus its wrapped SOL for the native mint, minus any lamports
+  the address already held (2,039,280 for a new ATA).
   An account created and closed within the transaction (Jupiter's temporary wrapped SOL) nets out and is 0.
-- rent_reclaimed_lamports: lamports of wallet-owned token accounts the transaction closed (open before, gone
-  after), minus their wrapped SOL for the native mint; 0 when none.
+- rent_reclaimed_lamports: lamports of wallet-owned token accounts the transaction closed (a token account
+  before, none after), minus their wrapped SOL for the native mint and anything left at the address; 0 when none.
 - token_change_raw: the wallet's balance of `mint` after minus before, summed over its token accounts in
   pre/postTokenBalances (by owner and mint), in raw units.
 A failed transaction moves nothing but the fee: sol_change = -fee, swap = rent = token change = 0.
@@ -129,15 +130,15 @@ def _owned_amounts(entries: list[dict[str, Any]] | None, wallet: str) -> dict[in
 
 
 def _rent_paid(accounts: list[_TokenAccount]) -> int:
-    """Rent left in token accounts the transaction created and left open."""
-    return sum(_rent_part(account.mint, account.post_lamports, account.post_amount or 0) for account in accounts
-               if account.pre_amount is None and account.pre_lamports == 0 and account.post_amount is not None)
+    """Rent the wallet put into token accounts the transaction created and left open."""
+    return sum(_rent_part(account.mint, account.post_lamports, account.post_amount or 0) - account.pre_lamports
+               for account in accounts if account.pre_amount is None and account.post_amount is not None)
 
 
 def _rent_reclaimed(accounts: list[_TokenAccount]) -> int:
     """Rent returned by token accounts the transaction closed."""
-    return sum(_rent_part(account.mint, account.pre_lamports, account.pre_amount or 0) for account in accounts
-               if account.post_amount is None and account.post_lamports == 0 and account.pre_amount is not None)
+    return sum(_rent_part(account.mint, account.pre_lamports, account.pre_amount or 0) - account.post_lamports
+               for account in accounts if account.pre_amount is not None and account.post_amount is None)
 
 
 def _rent_part(mint: str, lamports: int, amount: int) -> int:

@@ -142,6 +142,11 @@ class JupiterClient:
         Asking for it sends nothing on chain, so it is retried like a quote. The priority fee is Jupiter's
         estimate at `priority_level`, capped at `max_priority_lamports`.
         """
+        if not user_public_key:
+            raise ValueError("user_public_key is required")
+        if isinstance(max_priority_lamports, bool) or not isinstance(max_priority_lamports, int) \
+                or max_priority_lamports < 0:
+            raise ValueError(f"max_priority_lamports must be a non-negative integer, got {max_priority_lamports!r}")
         body = {"quoteResponse": quote.raw, "userPublicKey": user_public_key, "wrapAndUnwrapSol": True,
                 "dynamicComputeUnitLimit": True,
                 "prioritizationFeeLamports": {"priorityLevelWithMaxLamports": {

@@ -120,3 +120,14 @@ def test_a_swap_takes_a_slot_of_the_shared_rate_limit(world, redis_conn):
         client.swap(quote, world.address, "medium", 1_000)
 
     assert len(world.jupiter.swap_requests) == 1
+
+
+@pytest.mark.parametrize(("wallet", "max_lamports"), [("", 1_000), ("W", -1), ("W", True), ("W", 1.5)])
+def test_swap_arguments_are_checked_before_any_request(world, wallet, max_lamports):
+    client = client_for(world)
+    quote = client.quote(SOL_MINT, world.mint, BUY_LAMPORTS)
+
+    with pytest.raises(ValueError):
+        client.swap(quote, wallet, "medium", max_lamports)
+
+    assert world.jupiter.swap_requests == []
