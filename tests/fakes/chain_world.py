@@ -75,3 +75,18 @@ def chain_world(blocks_per_call: int = 1, wallet_lamports: int = WALLET_LAMPORTS
     with SolanaRpc(chain, blocks_per_call=blocks_per_call) as rpc, FakeJupiterSwap(chain) as jupiter:
         jupiter.list_token(pool, PRICE)
         yield ChainWorld(chain, rpc, jupiter, pool, wallet)
+
+
+class FakeClock:
+    """monotonic() and sleep() for send loops: sleeping moves the clock, nothing waits."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        """Seconds on this clock."""
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        """Move the clock on (no float drift: 10 x 0.4 s is 4 s)."""
+        self.now = round(self.now + seconds, 6)

@@ -19,25 +19,21 @@ from app.chain.rpc import ChainRefused, ChainUnavailable, SolanaRpcClient
 from app.chain.sender import Landing, SendResult, look, send_until_final
 from app.chain.signing import SignedTransaction, sign_transaction
 from app.pricing.jupiter import SOL_MINT, JupiterClient, JupiterQuote, SwapTransaction
-from tests.fakes.chain_world import ATA_RENT, DECIMALS, PRICE, SIGNATURE_FEE, WALLET_LAMPORTS, ChainWorld, chain_world
+from tests.fakes.chain_world import (
+    ATA_RENT,
+    DECIMALS,
+    PRICE,
+    SIGNATURE_FEE,
+    WALLET_LAMPORTS,
+    ChainWorld,
+    FakeClock,
+    chain_world,
+)
 from tests.fakes.solana_chain import FINALIZED_AFTER
 
 BUY_LAMPORTS = 10**8
 MAX_PRIORITY = 50_000
 ON_CHAIN_ERROR = {"InstructionError": [5, {"Custom": 1}]}
-
-
-class FakeClock:
-    """monotonic() and sleep() for send_until_final: sleeping moves the clock, nothing waits."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now = round(self.now + seconds, 6)  # no float drift: 10 x 0.4 s is 4 s
 
 
 @pytest.fixture

@@ -39,23 +39,10 @@ from tests.factories import (
     sell_workflow,
     store_prediction,
 )
-from tests.fakes.chain_world import PRICE, WALLET_LAMPORTS, ChainWorld, chain_world
+from tests.fakes.chain_world import PRICE, WALLET_LAMPORTS, ChainWorld, FakeClock, chain_world
 
 BUY_SOL = Decimal("0.1")
 STOP_LOSS = [{"type": "stop_loss", "percent": -5.0, "from": "entry"}]
-
-
-class FakeClock:
-    """monotonic() and sleep() for the executor's send loop: sleeping moves the clock, nothing waits."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture
