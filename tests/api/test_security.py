@@ -15,7 +15,8 @@ SAMPLE_ARGS = {"alias": WALLET_ALIAS, "workflow_id": "00000000-0000-0000-0000-00
                "position_id": "00000000-0000-0000-0000-000000000002", "mint": MINT,
                "prediction_id": "00000000-0000-0000-0000-000000000003", "endpoint_id": "1",
                "backtest_id": "00000000-0000-0000-0000-000000000004",
-               "approval_id": "00000000-0000-0000-0000-000000000005"}
+               "approval_id": "00000000-0000-0000-0000-000000000005",
+               "order_id": "00000000-0000-0000-0000-000000000006"}
 
 
 def api_operations(client) -> list[tuple[str, str]]:
