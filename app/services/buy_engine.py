@@ -397,7 +397,7 @@ def _book_buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], fill: Book
         wallet_repo.debit(conn, row["wallet_id"], fill.sol_spent)
     steps += ({"step": "execute_buy", "result": "executed", "tokens_raw": str(fill.tokens_raw),
                "entry_price_sol": str(fill.price_sol), "sol_spent": str(fill.sol_spent),
-               "order_id": str(fill.order_id), **({} if paper else {"signature": fill.signature})},)
+               **({} if paper else {"signature": fill.signature})},)
     outcome = _conclude(conn, ev, row, BuyOutcome.EXECUTED, steps, None, trade_log_id=trade_id, position_id=position_id)
     if outcome["execution_id"] is None:
         raise errors.UniqueViolation("execution already logged for this prediction and workflow")

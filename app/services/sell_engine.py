@@ -244,6 +244,9 @@ def _order_failed(conn: Connection, order: dict[str, Any], result: ChainResult, 
             "order_id": str(order["id"])}
 
 
+_LINKS = ("trade_log_id", "order_id")  # rows a sell wrote: linked by id columns, not copied into its steps
+
+
 def _rule_step(decision: ExitDecision) -> dict[str, Any]:
     return {"step": "rule_check", "rule": decision.rule.type.value, "rule_key": decision.rule_key,
             **decision.measures.as_dict(), "result": "fired"}
@@ -252,7 +255,7 @@ def _rule_step(decision: ExitDecision) -> dict[str, Any]:
 def _log_sell(conn: Connection, position: dict[str, Any], workflow_id: UUID | None, trigger_data: dict[str, Any],
               rule_step: dict[str, Any], fill: dict[str, Any], deps: SellDeps) -> CheckOutcome:
     """Log a rule's booked sell as an EXECUTED execution, linked to its order."""
-    steps = [rule_step, {"step": "execute_sell", **{k: v for k, v in fill.items() if k != "trade_log_id"},
+    steps = [rule_step, {"step": "execute_sell", **{k: v for k, v in fill.items() if k not in _LINKS},
                          "result": "executed"}]
     if workflow_id is not None:  # a manual sell answers to no workflow: its trade is its record
         execution_id = execution_repo.insert(conn, {
