@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.assertions import count, error_fields
@@ -39,6 +41,20 @@ def test_manual_sell_answers_409_while_sells_are_halted(client, position):
     client.post("/api/trading/halt", json={"reason": "freeze", "sells": "halt"})
     refused = client.post(f"/api/positions/{position['id']}/sell", json={})
     assert refused.status_code == 409 and "freeze" in refused.get_json()["message"]
+
+
+def test_trading_halted_all_from_the_environment_shows_and_refuses_manual_sells(config, conn, redis_conn, admin_key,
+                                                                              position):
+    from app import create_app
+
+    halted = create_app(replace(config, trading_halted=True, trading_halted_sells=True)).test_client()
+    halted.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {admin_key}"
+    status = halted.get("/api/trading/status").get_json()
+    assert (status["halted"], status["sells"], status["source"]) == (True, "halt", "config")
+    assert "TRADING_HALTED=all" in status["reason"]
+    refused = halted.post(f"/api/positions/{position['id']}/sell", json={})
+    assert refused.status_code == 409 and "TRADING_HALTED=all" in refused.get_json()["message"]
+    assert halted.post("/api/trading/resume").get_json()["sells"] == "halt"  # only unsetting it lifts it
 
 
 def test_wallet_limits_are_visible_editable_and_clearable(client, wallet):
