@@ -14,7 +14,7 @@ from rq import Queue, SimpleWorker
 from app import bootstrap
 from app.config import load_config
 from app.core.notifications import SIGNATURE_HEADER, Event, EventKind, verify_signature
-from app.queues import DEFAULT_QUEUE
+from app.queues import NOTIFY_QUEUE
 from app.queues.dispatch import RqDispatcher, enqueue_due_retries
 from app.services import notifications as notification_service
 from app.services.buy_engine import evaluate_prediction
@@ -60,11 +60,11 @@ def server():
 
 
 def run_deliveries(redis_conn, until, timeout: float = 30.0) -> None:
-    """Run the default queue with a real RQ worker (and move due retries back) until `until()` holds."""
+    """Run the notifications queue with a real RQ worker (and move due retries back) until `until()` holds."""
     deadline = time.monotonic() + timeout
     while not until():
         assert time.monotonic() < deadline, "deliveries did not finish in time"
-        SimpleWorker([Queue(DEFAULT_QUEUE, connection=redis_conn)], connection=redis_conn).work(
+        SimpleWorker([Queue(NOTIFY_QUEUE, connection=redis_conn)], connection=redis_conn).work(
             burst=True, logging_level="WARNING")
         enqueue_due_retries(redis_conn)
         time.sleep(0.2)
@@ -128,7 +128,7 @@ def test_failing_twice_then_succeeding_endpoint_gets_each_event_once_signed(conn
 
     for row in deliveries(conn):  # a duplicated or repeated job sends nothing more
         dispatcher.deliver_notification(row["id"])
-    run_deliveries(redis_conn, lambda: Queue(DEFAULT_QUEUE, connection=redis_conn).count == 0)
+    run_deliveries(redis_conn, lambda: Queue(NOTIFY_QUEUE, connection=redis_conn).count == 0)
     assert len(hook.received) == 6
 
 
@@ -157,7 +157,7 @@ def test_a_delivery_waits_for_its_transaction_and_a_rolled_back_event_is_never_s
     with pytest.raises(RuntimeError), conn.transaction():
         notification_service.emit(conn, Event(EventKind.TRADING_HALTED, "halt:1", {"reason": "test"}), dispatcher)
         raise RuntimeError("the halt is rolled back")
-    run_deliveries(redis_conn, lambda: Queue(DEFAULT_QUEUE, connection=redis_conn).count == 0)
+    run_deliveries(redis_conn, lambda: Queue(NOTIFY_QUEUE, connection=redis_conn).count == 0)
     assert hook.received == [] and deliveries(conn) == []
 
     notification_service.emit(conn, Event(EventKind.TRADING_HALTED, "halt:2", {"reason": "test"}), dispatcher)
