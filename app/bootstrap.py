@@ -146,9 +146,9 @@ def buy_deps(config: Config, source: PriceSource, predict: Predictor, dispatcher
              clock: Clock | None = None) -> BuyDeps:
     """BuyDeps from parts (live trading passes a dispatcher; simulated runs a clock and none)."""
     deps = BuyDeps(price_source=source, predict=predict, fee_bps=config.paper_fee_bps, clock=clock,
-                   lease_seconds=config.prediction_lease_seconds, config_halt=config.trading_halted,
-                   approval_ttl_seconds=config.approval_ttl_seconds)
-    if dispatcher is not None:  # live trading: a prediction that waited too long is not acted on
+                   lease_seconds=config.prediction_lease_seconds, approval_ttl_seconds=config.approval_ttl_seconds)
+    if dispatcher is not None:  # live trading: TRADING_HALTED holds; a prediction that waited too long is not acted on
+        deps.config_halt = config.trading_halted or config.trading_halted_sells
         deps.on_position_opened = dispatcher.watch_position
         deps.on_event = partial(notification_service.emit, dispatcher=dispatcher)
         deps.max_age_seconds = config.prediction_max_age_seconds
@@ -159,7 +159,8 @@ def sell_deps(config: Config, source: PriceSource, mint_price: MintPrice | None 
               dispatcher: Dispatcher | None = None, clock: Clock = utc_now) -> SellDeps:
     """SellDeps from parts (live trading passes a dispatcher; simulated runs a clock and none)."""
     deps = SellDeps(price_source=source, fee_bps=config.paper_fee_bps, mint_price=mint_price, clock=clock)
-    if dispatcher is not None:
+    if dispatcher is not None:  # live trading: TRADING_HALTED=all halts sells (simulated runs ignore it)
+        deps.config_halt_sells = config.trading_halted_sells
         deps.on_position_closed = dispatcher.unwatch_position
         deps.on_order_placed = dispatcher.execute_order
         deps.on_event = partial(notification_service.emit, dispatcher=dispatcher)

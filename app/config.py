@@ -76,7 +76,8 @@ class Config:
     max_model_upload_bytes: int = 40 * 1024 * 1024  # POST /api/models: a 20 MiB model as base64, and its fields
     max_clock_skew_seconds: int = 60  # how far in the future a posted timestamp may be
     approval_ttl_seconds: int = 3600  # APPROVAL_TTL_SECONDS: a BUY waiting for approval expires after this
-    trading_halted: bool = False  # TRADING_HALTED: no buy from the start (sells go on); cleared only by unsetting it
+    trading_halted: bool = False  # TRADING_HALTED=1 (or all): no buy from the start; cleared only by unsetting it
+    trading_halted_sells: bool = False  # TRADING_HALTED=all: no sell either (as a stored halt with "sells": "halt")
     notify_timeout_seconds: int = 5  # one notification POST waits at most this long
     notify_retry_intervals: tuple[int, ...] = (10, 60, 300, 1800)  # seconds before each retry of a failed delivery
     telegram_api_base: str = "https://api.telegram.org"
@@ -117,6 +118,20 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name}={raw!r} must be true or false (1/0, yes/no, on/off)")
+
+
+def _halt_settings(env: Mapping[str, str]) -> dict[str, bool]:
+    """TRADING_HALTED: 0 (trade), 1 or buys (no buy; sells go on), all (no buy and no sell)."""
+    raw = env.get("TRADING_HALTED", "").strip().lower()
+    if raw == "all":
+        return {"trading_halted": True, "trading_halted_sells": True}
+    if raw == "buys":
+        return {"trading_halted": True, "trading_halted_sells": False}
+    try:
+        return {"trading_halted": _bool(env, "TRADING_HALTED", False), "trading_halted_sells": False}
+    except ConfigError:
+        raise ConfigError(f"TRADING_HALTED={raw!r} must be 0 (trade), 1 or buys (halt buys, sells go on) "
+                          "or all (halt buys and sells)") from None
 
 
 def normalize_database_url(url: str | None) -> str | None:
@@ -238,7 +253,7 @@ def _trading_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "rate_limit_read": _rate(env, "RATE_LIMIT_READ", "1200/minute"),
         "rate_limit_write": _rate(env, "RATE_LIMIT_WRITE", "600/minute"),
         "max_clock_skew_seconds": _int(env, "MAX_CLOCK_SKEW_SECONDS", 60, 0, 3600),
-        "trading_halted": _bool(env, "TRADING_HALTED", False),
+        **_halt_settings(env),
         "price_history_retention_days": _int(env, "PRICE_HISTORY_RETENTION_DAYS", 30, 1, 3650),
         "backtest_max_days": _int(env, "BACKTEST_MAX_DAYS", 31, 1, 3650),
         "approval_ttl_seconds": _int(env, "APPROVAL_TTL_SECONDS", 3600, 1, 30 * 86_400),

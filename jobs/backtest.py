@@ -1,4 +1,4 @@
-"""The backtest job body, run by an RQ worker on the default queue."""
+"""The backtest job body, run by an RQ worker on the backtests queue."""
 
 from __future__ import annotations
 

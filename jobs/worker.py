@@ -1,5 +1,8 @@
 """Worker process: `python -m jobs.worker` runs WORKER_PROCESSES RQ workers on every queue of the service.
 
+Queues in priority order: buy, sell, default (maintenance), notifications, backtests; worker 1 takes every
+queue, the others every queue but backtests (`app.queues.worker_queues`), unless WORKER_QUEUES names them.
+
 With WORKER_PROCESSES > 1 (default 2, what bench/sell_capacity.py showed holds 5,000 open positions at
 15 s on 2 cores) this process supervises that many single workers, started as fresh interpreters (no
 fork): one that exits is restarted with backoff ("worker 2 exited with SIGKILL; restarting in 1s"),
@@ -23,9 +26,10 @@ from rq import SimpleWorker, Worker
 from rq.utils import import_attribute
 
 from app import bootstrap
-from app.queues import ALL_QUEUES
+from app.queues import worker_queues
 from app.supervisor import ChildSpec, Supervisor, backoff
 
+QUEUES_ARG = "--queues="
 STOP_TIMEOUT_SECONDS = 10  # for the current jobs to finish (the runner waits 15 s for this process)
 
 log = logging.getLogger("jobs.worker")  # not __main__ under `python -m`
@@ -45,7 +49,9 @@ def warm_up() -> None:
 
 def supervise(count: int) -> int:
     """Run `count` single workers as child processes, restarting any that exits, until told to stop."""
-    specs = [ChildSpec(f"worker {n}", [sys.executable, "-m", "jobs.worker", "--single"]) for n in range(1, count + 1)]
+    queues = bootstrap.process().config.worker_queues
+    specs = [ChildSpec(f"worker {n}", [sys.executable, "-m", "jobs.worker", "--single",
+                                       QUEUES_ARG + ",".join(worker_queues(n, queues))]) for n in range(1, count + 1)]
     return Supervisor(specs, log.log, stop_timeout=STOP_TIMEOUT_SECONDS).run()
 
 
@@ -72,8 +78,14 @@ def run_single() -> None:
         worker_class = import_attribute(config.worker_class)
     else:
         warm_up()
-    worker = worker_class(list(config.worker_queues or ALL_QUEUES), connection=process.redis)
+    worker = worker_class(list(_queues_argument() or worker_queues(1, config.worker_queues)), connection=process.redis)
     worker.work(with_scheduler=False, logging_level=config.log_level)
+
+
+def _queues_argument() -> tuple[str, ...]:
+    """The queues the supervisor gave this single worker (`--queues=buy,sell,…`), or () for none given."""
+    given = [arg[len(QUEUES_ARG):] for arg in sys.argv if arg.startswith(QUEUES_ARG)]
+    return tuple(name for name in given[-1].split(",") if name) if given else ()
 
 
 def main() -> None:

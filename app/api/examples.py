@@ -27,7 +27,7 @@ _TINY_MODEL = {"learner": {
     "objective": {"name": "binary:logistic", "reg_loss_param": {"scale_pos_weight": "1"}}},
     "version": [3, 2, 0]}
 
-WALLET = {"alias": "paper-2", "virtual_sol_balance": "5"}
+WALLET = {"alias": "paper-2", "virtual_sol_balance": "5", "max_buys_per_day": 20, "breaker_losing_sells": 3}
 WALLET_PATCH = {"top_up_sol": "1.5"}
 BUY_WORKFLOW = {
     "wallet_alias": "paper", "name": "Aggressive Buy Bot", "type": "BUY",

@@ -75,8 +75,21 @@ def register_spec(api) -> None:
 
 # --- wallets -------------------------------------------------------------
 
-class WalletCreateSchema(Schema):
-    """Body of POST /api/wallets."""
+class _WalletLimitFields(Schema):
+    """A wallet's risk limits (null: no limit) and its circuit breaker's threshold."""
+
+    max_buys_per_day = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=1_000_000),
+                                      metadata={"description": "Buys per UTC day at most (null: no limit)"})
+    max_daily_loss_sol = SolAmount(positive=True, allow_none=True, metadata={
+        "description": "Net realised loss per UTC day, SOL, at which buys stop (null: no limit)"})
+    max_position_pct = DecimalInput(places=2, at_most=100, positive=True, allow_none=True, metadata={
+        "description": "A buy's amount at most this % of the balance (null: no limit)"})
+    breaker_losing_sells = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000), metadata={
+        "description": "Consecutive losing sells that trip the circuit breaker (pausing buys); default 3"})
+
+
+class WalletCreateSchema(_WalletLimitFields):
+    """Body of POST /api/wallets (the limits as PATCH takes them; unset: the defaults)."""
 
     alias = fields.String(required=True, validate=validate.Regexp(
         r"^[A-Za-z0-9_.-]{1,64}$", error="1-64 letters, digits, '_', '-' or '.'."))
@@ -94,19 +107,6 @@ class WalletCreateSchema(Schema):
         "description": "REAL wallets: true creates a new keypair (stored encrypted; the server needs "
                        "WALLET_ENCRYPTION_KEY) and returns only its public_key, to fund. Not with secret_key "
                        "or public_key."})
-
-
-class _WalletLimitFields(Schema):
-    """A wallet's risk limits (null: no limit) and its circuit breaker's threshold."""
-
-    max_buys_per_day = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=1, max=1_000_000),
-                                      metadata={"description": "Buys per UTC day at most (null: no limit)"})
-    max_daily_loss_sol = SolAmount(positive=True, allow_none=True, metadata={
-        "description": "Net realised loss per UTC day, SOL, at which buys stop (null: no limit)"})
-    max_position_pct = DecimalInput(places=2, at_most=100, positive=True, allow_none=True, metadata={
-        "description": "A buy's amount at most this % of the balance (null: no limit)"})
-    breaker_losing_sells = fields.Integer(strict=True, validate=validate.Range(min=1, max=1000), metadata={
-        "description": "Consecutive losing sells that trip the circuit breaker (pausing buys); default 3"})
 
 
 class WalletPatchSchema(_WalletLimitFields):

@@ -31,7 +31,7 @@ class TradingStatusSchema(Schema):
     halted = fields.Boolean()
     sells = fields.String(metadata={"description": "continue or halt"})
     source = fields.String(allow_none=True, metadata={
-        "description": "api (POST /api/trading/halt) or config (TRADING_HALTED); null when not halted"})
+        "description": "api (POST /api/trading/halt) or config (TRADING_HALTED=1 or all); null when not halted"})
     reason = fields.String(allow_none=True)
     halted_at = fields.DateTime(allow_none=True)
     halted_by = fields.String(allow_none=True, metadata={"description": "The API key that halted"})
@@ -48,7 +48,7 @@ class TradingStatus(MethodView):
     def get(self):
         """Whether trading is halted, why and since when."""
         with db() as conn:
-            return trading_service.status(conn, config().trading_halted)
+            return trading_service.status(conn, config().trading_halted, config().trading_halted_sells)
 
 
 @blp.route("/halt")
@@ -59,13 +59,14 @@ class TradingHalt(MethodView):
         """Halt trading: once this answers, no buy is written; sells go on unless "sells": "halt"."""
         with db() as conn:
             return trading_service.halt(conn, data["reason"], data["sells"], _key_name(), config().trading_halted,
-                                        dispatcher())
+                                        dispatcher(), config().trading_halted_sells)
 
 
 @blp.route("/resume")
 class TradingResume(MethodView):
     @blp.response(200, TradingStatusSchema)
     def post(self):
-        """Lift the halt (TRADING_HALTED, when set in the environment, still halts buys)."""
+        """Lift the halt (TRADING_HALTED, when set in the environment, still halts buys, and sells when `all`)."""
         with db() as conn:
-            return trading_service.resume(conn, _key_name(), config().trading_halted, dispatcher())
+            return trading_service.resume(conn, _key_name(), config().trading_halted, dispatcher(),
+                                          config().trading_halted_sells)

@@ -16,6 +16,7 @@ from app.core.buy import Decision
 from app.core.states import BuyOutcome
 
 CONFIG_HALT_REASON = "TRADING_HALTED is set in the service's environment"
+CONFIG_HALT_SELLS_REASON = "TRADING_HALTED=all is set in the service's environment"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 SIGNATURE_HEADER = "X-Signature"
+DELIVERY_HEADER = "X-Delivery-Id"  # the outbox row's id: the same on every attempt, so a receiver can drop repeats
 
 
 class EventKind(StrEnum):
@@ -107,6 +108,11 @@ def breaker_event(wallet: Mapping[str, Any], reason: str, at: str) -> Event:
 def body_of(kind: str, key: str, data: Mapping[str, Any], created_at: str) -> dict[str, Any]:
     """The JSON document a webhook receives for one event."""
     return {"event": kind, "id": key, "created_at": created_at, "data": dict(data)}
+
+
+def webhook_document(payload: Mapping[str, Any], delivery_id: int) -> dict[str, Any]:
+    """What one delivery POSTs: the event's document plus its `delivery_id` (signed with it, the same on retries)."""
+    return {**payload, "delivery_id": delivery_id}
 
 
 def encode_body(document: Mapping[str, Any]) -> bytes:

@@ -14,7 +14,7 @@ from rq import Retry
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 
-from app.queues import BUY_QUEUE, DEFAULT_QUEUE, SELL_QUEUE, queue
+from app.queues import BACKTEST_QUEUE, BUY_QUEUE, DEFAULT_QUEUE, NOTIFY_QUEUE, SELL_QUEUE, queue
 from app.queues import sell_schedule as schedules
 
 log = logging.getLogger(__name__)
@@ -78,15 +78,15 @@ class RqDispatcher:
         return schedules.sync_schedules(self.redis, open_ids, self.check_interval_seconds)
 
     def deliver_notification(self, delivery_id: int) -> None:
-        """Enqueue one delivery (job `notify-<id>`) on the default queue, never the trading ones; RQ retries it."""
+        """Enqueue one delivery (job `notify-<id>`) on its own queue, never the trading ones; RQ retries it."""
         intervals = list(self.notify_retry_intervals)
-        queue(self.redis, DEFAULT_QUEUE).enqueue(
+        queue(self.redis, NOTIFY_QUEUE).enqueue(
             NOTIFY_JOB, delivery_id, job_id=f"notify-{delivery_id}", job_timeout=NOTIFY_JOB_TIMEOUT,
             retry=Retry(max=len(intervals), interval=intervals), result_ttl=3600, failure_ttl=86_400)
 
     def run_backtest(self, backtest_id: UUID) -> None:
-        """Enqueue one backtest run (job `backtest-<id>`) on the default queue."""
-        queue(self.redis, DEFAULT_QUEUE).enqueue(
+        """Enqueue one backtest run (job `backtest-<id>`) on its own queue (not every worker takes it)."""
+        queue(self.redis, BACKTEST_QUEUE).enqueue(
             BACKTEST_JOB, str(backtest_id), job_id=f"backtest-{backtest_id}", job_timeout=BACKTEST_JOB_TIMEOUT,
             result_ttl=3600, failure_ttl=86_400)
 
@@ -103,20 +103,28 @@ class RqDispatcher:
                                               job_timeout=RECONCILE_JOB_TIMEOUT, result_ttl=600, failure_ttl=86_400)
 
 
+RETRY_QUEUES = (NOTIFY_QUEUE, DEFAULT_QUEUE)  # default: retries scheduled before deliveries had their own queue
+
+
 def enqueue_due_retries(redis: Redis) -> int:
-    """Move retries whose backoff is over (RQ's scheduled registry of the default queue) back to the queue.
+    """Move retries whose backoff is over (RQ's scheduled registries of RETRY_QUEUES) back to their queue.
 
     The workers run without RQ's own scheduler (it would fork), so the scheduler process calls this every poll.
     """
-    registry = ScheduledJobRegistry(DEFAULT_QUEUE, connection=redis)
+    return sum(_enqueue_due(redis, name) for name in RETRY_QUEUES)
+
+
+def _enqueue_due(redis: Redis, name: str) -> int:
+    """Move one queue's due retries back to it; returns how many."""
+    registry = ScheduledJobRegistry(name, connection=redis)
     due = registry.get_jobs_to_schedule(int(time.time()))
     if not due:
         return 0
-    default = queue(redis, DEFAULT_QUEUE)
+    target = queue(redis, name)
     with redis.pipeline() as pipeline:
         for job in Job.fetch_many(due, connection=redis):
             if job is not None:
-                default._enqueue_job(job, pipeline=pipeline)
+                target._enqueue_job(job, pipeline=pipeline)
         for job_id in due:
             registry.remove(job_id, pipeline=pipeline)
         pipeline.execute()

@@ -1,12 +1,14 @@
 """Notifications: endpoints, events recorded in the transaction they report (outbox), delivery with retries.
 
 `emit(conn, event, dispatcher)` records one PENDING delivery per subscribed endpoint inside the caller's
-transaction and enqueues one job per delivery on the `default` queue (never `buy`/`sell`); the job waits
+transaction and enqueues one job per delivery on the `notifications` queue (never `buy`/`sell`); the job waits
 for that transaction to end (an advisory lock the rows hold), so it sends only what committed. A failure
 to record or enqueue is logged and never breaks the trade; the scheduler's sweep enqueues lost deliveries.
 `deliver` sends one delivery (5 s timeout), DELIVERED once, or raises `DeliveryFailed` so RQ retries it;
-after the last attempt it is FAILED. Events not wired yet (halt/resume, circuit breaker, approvals, daily
-summary) are emitted the same way: `emit(conn, Event(EventKind.TRADING_HALTED, key, data), dispatcher)`.
+after the last attempt it is FAILED. Delivery is at least once (a worker that dies after the POST, or a
+receiver answering after the timeout, means a repeat): every webhook POST carries the delivery's id
+(`X-Delivery-Id` header and `delivery_id` in the signed body), the same on every attempt. Every event is
+emitted the same way: `emit(conn, Event(EventKind.TRADING_HALTED, key, data), dispatcher)`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from psycopg import Connection
 from app import secrets
 from app.config import Config
 from app.core.notifications import (
+    DELIVERY_HEADER,
     SIGNATURE_HEADER,
     DeliveryStatus,
     EndpointKind,
@@ -32,6 +35,7 @@ from app.core.notifications import (
     encode_body,
     message_text,
     signature,
+    webhook_document,
 )
 from app.core.pages import page_envelope
 from app.errors import Invalid, NotFound
@@ -138,8 +142,8 @@ def _send(row: dict[str, Any], config: Config) -> str | None:
     if row["endpoint"] is None:
         return "the endpoint was deleted"
     if row["kind"] == EndpointKind.WEBHOOK:
-        body = encode_body(row["payload"])
-        headers = {"Content-Type": "application/json",
+        body = encode_body(webhook_document(row["payload"], row["id"]))
+        headers = {"Content-Type": "application/json", DELIVERY_HEADER: str(row["id"]),
                    SIGNATURE_HEADER: signature(row["signing_secret"], int(time.time()), body)}
         return _post(row["url"], body, headers, config.notify_timeout_seconds, secret=None)
     if not config.wallet_encryption_key:

@@ -34,11 +34,11 @@ class Dispatcher(Protocol):
         ...
 
     def deliver_notification(self, delivery_id: int) -> None:
-        """Enqueue one notification delivery on the default queue, retried with backoff."""
+        """Enqueue one notification delivery on the notifications queue, retried with backoff."""
         ...
 
     def run_backtest(self, backtest_id: UUID) -> None:
-        """Enqueue one backtest run on the default queue."""
+        """Enqueue one backtest run on the backtests queue."""
         ...
 
     def reconcile_orders(self) -> None:

@@ -22,7 +22,7 @@ from psycopg import Connection
 
 from app.core.chains import SellChain, WorkflowType, load_stored_chain
 from app.core.clock import Clock, utc_now
-from app.core.guards import after_sell
+from app.core.guards import CONFIG_HALT_SELLS_REASON, after_sell
 from app.core.notifications import Event, breaker_event, sell_error_event, sell_event
 from app.core.paper import price_per_token, sell_fill
 from app.core.sell import ExitDecision, PositionState, realized_pnl, should_exit, tokens_to_sell
@@ -79,6 +79,7 @@ class SellDeps:
     clock: Clock = utc_now
     chain: ChainExecutor | None = None  # REAL wallets' orders (None: SOLANA_RPC_URL is not set)
     on_order_placed: Callable[[UUID], None] = lambda order_id: None  # a manual REAL sell: a worker sends it
+    config_halt_sells: bool = False  # TRADING_HALTED=all: no sell, whatever the stored trading state says
 
 
 def check_position(conn: Connection, position_id: UUID, deps: SellDeps) -> CheckOutcome:
@@ -90,7 +91,7 @@ def check_position(conn: Connection, position_id: UUID, deps: SellDeps) -> Check
     if target["sell_workflow_id"] is None or not target["trading_enabled"]:
         position_repo.record_check_error(conn, position_id, "no active SELL workflow or trading disabled")
         return {"result": CheckResult.NO_SELL_WORKFLOW}
-    halt = _sells_halted(conn)
+    halt = _sells_halted(conn, deps)
     if halt is not None:
         position_repo.record_check_error(conn, position_id, halt)
         return {"result": CheckResult.HALTED, "error": halt}
@@ -135,7 +136,7 @@ def _check_locked(conn: Connection, target: dict[str, Any], chain: SellChain, pr
     position = position_repo.lock_open(conn, target["id"])
     if position is None:
         return {"result": CheckResult.NOT_OPEN, "closed": True}
-    halt = _sells_halted(conn, lock=True)
+    halt = _sells_halted(conn, deps, lock=True)
     if halt is not None:
         return {"result": CheckResult.HALTED, "error": halt}
     in_flight = order_repo.open_for_position(conn, position["id"])
@@ -154,8 +155,10 @@ def _check_locked(conn: Connection, target: dict[str, Any], chain: SellChain, pr
         return _sell_failed(conn, position, target, decision, str(exc), deps.clock())
 
 
-def _sells_halted(conn: Connection, lock: bool = False) -> str | None:
-    """Why sells are halted (an emergency stop with "sells": "halt"), or None; `lock` share-locks the state."""
+def _sells_halted(conn: Connection, deps: SellDeps, lock: bool = False) -> str | None:
+    """Why sells are halted (stored "sells": "halt" or TRADING_HALTED=all), or None; `lock` share-locks the state."""
+    if deps.config_halt_sells:
+        return f"trading halted, sells too: {CONFIG_HALT_SELLS_REASON}"
     state = trading_state.read_for_buy(conn) if lock else trading_state.get(conn)
     if state is None or not (state["halted"] and state["halt_sells"]):
         return None
@@ -357,7 +360,7 @@ def sell_manually(conn: Connection, position_id: UUID, pct: Decimal, deps: SellD
     Paper: filled at once. REAL: a PENDING order is reserved and handed to a worker (`deps.on_order_placed`).
     """
     with conn.transaction():
-        position = _lock_for_manual_sell(conn, position_id)
+        position = _lock_for_manual_sell(conn, position_id, deps)
         amount = tokens_to_sell(int(position["tokens_raw"]), pct)
         if wallet_repo.type_of(conn, position["wallet_id"]) == WalletType.REAL:
             order = _reserve_manual_sell(conn, position, amount, reason, deps)
@@ -371,12 +374,12 @@ def sell_manually(conn: Connection, position_id: UUID, pct: Decimal, deps: SellD
     return fill
 
 
-def _lock_for_manual_sell(conn: Connection, position_id: UUID) -> dict[str, Any]:
+def _lock_for_manual_sell(conn: Connection, position_id: UUID, deps: SellDeps) -> dict[str, Any]:
     """The OPEN position, row-locked; Conflict when closed, halted, or a sell order of it is in flight."""
     position = position_repo.lock_open(conn, position_id)
     if position is None:
         _raise_not_open(conn, position_id)
-    halt = _sells_halted(conn, lock=True)
+    halt = _sells_halted(conn, deps, lock=True)
     if halt is not None:
         raise Conflict(f"No sell: {halt}. POST /api/trading/resume first.")
     if order_repo.open_for_position(conn, position_id) is not None:

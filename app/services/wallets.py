@@ -45,9 +45,18 @@ def create_wallet(conn: Connection, data: dict[str, Any], config: Config) -> dic
     }
     try:
         with conn.transaction():
-            return wallet_repo.insert(conn, values)
+            return _insert_with_limits(conn, values, {k: v for k, v in data.items() if k in LIMIT_FIELDS})
     except errors.UniqueViolation:
         raise Conflict(f"Wallet alias {data['alias']!r} already exists.") from None
+
+
+def _insert_with_limits(conn: Connection, values: dict[str, Any], limits: dict[str, Any]) -> dict[str, Any]:
+    """Insert the wallet and set the limits given with it (in the caller's transaction); the stored wallet."""
+    wallet = wallet_repo.insert(conn, values)
+    if not limits:
+        return wallet
+    wallet_repo.set_limits(conn, wallet["id"], limits)
+    return wallet_repo.get(conn, wallet["id"])
 
 
 def _signing_key(data: dict[str, Any], config: Config) -> SigningKey | None:

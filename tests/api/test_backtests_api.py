@@ -9,7 +9,7 @@ import pytest
 from rq import Queue, SimpleWorker
 
 from app import bootstrap
-from app.queues import DEFAULT_QUEUE
+from app.queues import BACKTEST_QUEUE
 from tests import factories
 from tests.factories import BACKTEST_T0, seed_backtest_history
 
@@ -46,7 +46,7 @@ def test_a_backtest_is_queued_run_by_a_worker_and_reported(client, conn, redis_c
     assert response.status_code == 202, response.get_json()
     queued = response.get_json()
     assert (queued["status"], queued["progress"], queued["summary"]) == ("QUEUED", 0.0, None)
-    SimpleWorker([Queue(DEFAULT_QUEUE, connection=redis_conn)], connection=redis_conn).work(
+    SimpleWorker([Queue(BACKTEST_QUEUE, connection=redis_conn)], connection=redis_conn).work(
         burst=True, logging_level="WARNING")
     done = client.get(f"/api/backtests/{queued['id']}").get_json()
     assert (done["status"], done["progress"], done["error"]) == ("DONE", 100.0, None)
@@ -80,7 +80,7 @@ def test_bad_requests_are_refused_naming_the_field(client, conn, model_id, redis
     else:
         assert named == errors
     assert conn.execute("SELECT count(*) AS n FROM backtests").fetchone()["n"] == 0
-    assert redis_conn.llen("rq:queue:default") == 0
+    assert redis_conn.llen(f"rq:queue:{BACKTEST_QUEUE}") == 0
 
 
 def test_an_unknown_backtest_is_404(client):

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tests.assertions import error_fields
+from dataclasses import replace
+
+import pytest
+
+from tests.assertions import count, error_fields
+from tests.factories import WALLET_ALIAS, wallet_body
 
 
 def test_halt_status_resume_round_trip_is_audited(client):
@@ -38,6 +43,20 @@ def test_manual_sell_answers_409_while_sells_are_halted(client, position):
     assert refused.status_code == 409 and "freeze" in refused.get_json()["message"]
 
 
+def test_trading_halted_all_from_the_environment_shows_and_refuses_manual_sells(config, conn, redis_conn, admin_key,
+                                                                              position):
+    from app import create_app
+
+    halted = create_app(replace(config, trading_halted=True, trading_halted_sells=True)).test_client()
+    halted.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {admin_key}"
+    status = halted.get("/api/trading/status").get_json()
+    assert (status["halted"], status["sells"], status["source"]) == (True, "halt", "config")
+    assert "TRADING_HALTED=all" in status["reason"]
+    refused = halted.post(f"/api/positions/{position['id']}/sell", json={})
+    assert refused.status_code == 409 and "TRADING_HALTED=all" in refused.get_json()["message"]
+    assert halted.post("/api/trading/resume").get_json()["sells"] == "halt"  # only unsetting it lifts it
+
+
 def test_wallet_limits_are_visible_editable_and_clearable(client, wallet):
     shown = client.get("/api/wallets/w1").get_json()
     assert (shown["max_buys_per_day"], shown["max_daily_loss_sol"], shown["max_position_pct"]) == (None, None, None)
@@ -59,6 +78,43 @@ def test_wallet_limits_out_of_range_name_the_field(client, wallet):
                         ({"breaker_losing_sells": 0}, "breaker_losing_sells")):
         response = client.patch("/api/wallets/w1", json=body)
         assert response.status_code == 422 and field in error_fields(response)
+
+
+def test_wallet_limits_can_be_set_at_creation(client, conn):
+    created = client.post("/api/wallets", json=wallet_body(
+        max_buys_per_day=5, max_daily_loss_sol="0.25", max_position_pct="10", breaker_losing_sells=2))
+    assert created.status_code == 201
+    body = created.get_json()
+    assert (body["max_buys_per_day"], body["max_daily_loss_sol"], body["max_position_pct"],
+            body["breaker_losing_sells"], body["losing_streak"]) == (5, "0.250000000", "10.00", 2, 0)
+    stored = conn.execute("SELECT max_buys_per_day, breaker_losing_sells FROM wallets").fetchone()
+    assert stored == {"max_buys_per_day": 5, "breaker_losing_sells": 2}
+    assert client.get(f"/api/wallets/{WALLET_ALIAS}").get_json() == body
+
+
+def test_wallet_created_without_limits_has_none_and_the_default_breaker(client):
+    body = client.post("/api/wallets", json=wallet_body(max_position_pct=None)).get_json()
+    assert (body["max_buys_per_day"], body["max_daily_loss_sol"], body["max_position_pct"],
+            body["breaker_losing_sells"]) == (None, None, None, 3)
+
+
+@pytest.mark.parametrize("limits, field", [
+    ({"max_position_pct": "100.01"}, "max_position_pct"),
+    ({"max_buys_per_day": 0}, "max_buys_per_day"),
+    ({"max_buys_per_day": "5"}, "max_buys_per_day"),
+    ({"max_daily_loss_sol": "0"}, "max_daily_loss_sol"),
+    ({"max_daily_loss_sol": "0.0000000001"}, "max_daily_loss_sol"),
+    ({"breaker_losing_sells": 0}, "breaker_losing_sells"),
+    ({"breaker_losing_sells": None}, "breaker_losing_sells"),
+])
+def test_wallet_limits_at_creation_are_validated_as_on_patch_and_write_nothing(client, conn, limits, field):
+    response = client.post("/api/wallets", json=wallet_body(**limits))
+    assert response.status_code == 422 and field in error_fields(response)
+    assert field in response.get_json()["message"]
+    assert count(conn, "wallets") == 0
+    client.post("/api/wallets", json=wallet_body())
+    patched = client.patch(f"/api/wallets/{WALLET_ALIAS}", json=limits)
+    assert patched.status_code == 422 and field in error_fields(patched)
 
 
 def test_circuit_breaker_reset(client, wallet, conn):

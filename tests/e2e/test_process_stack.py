@@ -7,7 +7,9 @@ import time
 import pytest
 import redis
 import requests
+from rq import Worker
 
+from app.queues import ALL_QUEUES, worker_queues
 from tests.e2e.stack import Stack, processes_using
 from tests.factories import wallet_body
 
@@ -22,12 +24,12 @@ def test_embedded_stack_answers_readyz_and_stops_cleanly(tmp_path):
         wallet = requests.post(stack.base_url + "/api/wallets", json=wallet_body("e2e"), timeout=5,
                                headers=stack.headers)
         assert wallet.status_code == 201, wallet.text
-        workers = redis.Redis(unix_socket_path=str(data_dir / "redis" / "redis.sock")).smembers("rq:workers")
+        client = redis.Redis(unix_socket_path=str(data_dir / "redis" / "redis.sock"))
         deadline = time.monotonic() + 20
-        while not workers and time.monotonic() < deadline:
+        while len(Worker.all(connection=client)) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
-            workers = redis.Redis(unix_socket_path=str(data_dir / "redis" / "redis.sock")).smembers("rq:workers")
-        assert workers, stack.log()
+        listening = sorted(tuple(worker.queue_names()) for worker in Worker.all(connection=client))
+        assert listening == sorted([ALL_QUEUES, worker_queues(2)]), stack.log()  # trading first; one takes backtests
         assert "Trading Workflows on http://127.0.0.1:" in stack.log()
         assert processes_using(str(data_dir)), "embedded servers should run inside the data folder"
     finally:

@@ -25,11 +25,14 @@ class Received:
 
 
 class WebhookServer:
-    """Answers 500 to the first `fail_first` requests of each event (by body `id`, else per path), then 200."""
+    """Answers 500 to the first `fail_first` requests of each event (by body `id`, else per path), then 200;
+    waits `delay_seconds` before answering (only the first `slow_first` requests when set)."""
 
-    def __init__(self, fail_first: int = 0, delay_seconds: float = 0.0):
+    def __init__(self, fail_first: int = 0, delay_seconds: float = 0.0, slow_first: int = 0):
         self.fail_first = fail_first
         self.delay_seconds = delay_seconds
+        self.slow_first = slow_first  # only the first N requests wait delay_seconds (0: every request)
+        self._requests = 0
         self.received: list[Received] = []
         self._seen: Counter = Counter()
         self._lock = threading.Lock()
@@ -66,13 +69,19 @@ class WebhookServer:
             self.received.append(Received(path, headers, body, status))
         return status
 
+    def _delay(self) -> float:
+        with self._lock:
+            self._requests += 1
+            slow = not self.slow_first or self._requests <= self.slow_first
+        return self.delay_seconds if slow else 0.0
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                time.sleep(server.delay_seconds)
+                time.sleep(server._delay())
                 status = server._answer(self.path, dict(self.headers), body)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from decimal import Decimal
 
 import psycopg
 import pytest
 from psycopg.rows import dict_row
 
-from app.core.guards import CONFIG_HALT_REASON
+from app import bootstrap
+from app.core.guards import CONFIG_HALT_REASON, CONFIG_HALT_SELLS_REASON
 from app.errors import Conflict
 from app.pricing.sources import FixedPriceSource
 from app.queues.dispatch import RqDispatcher
@@ -22,6 +24,7 @@ from app.services.sell_engine import check_position, sell_manually
 from tests.factories import (
     ENTRY_PRICE,
     MovingPrice,
+    Predictor,
     add_mint,
     buy_deps,
     buy_workflow,
@@ -142,6 +145,41 @@ def test_halting_sells_keeps_positions_open_and_refuses_manual_sells(conn, trigg
         sell_manually(conn, position_id, Decimal(100), sell_deps(market))
     trading_service.halt(conn, "buys only", "continue", "ops", False, dispatcher)
     assert check_position(conn, position_id, sell_deps(market))["result"] == "sold"
+
+
+def test_trading_halted_all_in_the_environment_halts_sells_as_a_stored_sells_halt_does(conn, trigger, dispatcher,
+                                                                                        config):
+    buy_workflow(conn, trigger, cooldown_seconds=0)
+    position_id = buy_on(conn, trigger, "a")["position_id"]
+    sell_workflow(conn, [{"type": "stop_loss", "percent": -5}])
+    market = MovingPrice(LOSING)
+    halted_all = replace(config, trading_halted=True, trading_halted_sells=True)
+    deps = bootstrap.sell_deps(halted_all, market.source(), lambda *a: market.price, dispatcher)
+    outcome = check_position(conn, position_id, deps)
+    assert outcome["result"] == "halted" and CONFIG_HALT_SELLS_REASON in outcome["error"]
+    position = conn.execute("SELECT status, last_check_error FROM positions").fetchone()
+    assert position == {"status": "OPEN", "last_check_error": outcome["error"]}
+    with pytest.raises(Conflict, match="TRADING_HALTED=all"):
+        sell_manually(conn, position_id, Decimal(100), deps)
+    assert conn.execute("SELECT count(*) AS n FROM trade_logs WHERE action = 'SELL'").fetchone()["n"] == 0
+    buy = buy_on(conn, trigger, "b", bootstrap.buy_deps(halted_all, market.source(), Predictor({}), dispatcher))
+    assert buy["result"] == "REJECTED" and steps_of(conn, buy["execution_id"])[-1]["step"] == "halt_check"
+    status = trading_service.resume(conn, "ops", True, dispatcher, config_halt_sells=True)  # the environment's stays
+    assert (status["halted"], status["sells"], status["source"], status["reason"]) == (
+        True, "halt", "config", CONFIG_HALT_SELLS_REASON)
+    trading_service.halt(conn, "also stored", "continue", "ops", True, dispatcher, config_halt_sells=True)
+    assert trading_service.status(conn, True, True)["sells"] == "halt"  # a stored halt cannot let sells go on
+    buys_only = bootstrap.sell_deps(replace(config, trading_halted=True), market.source(), lambda *a: market.price,
+                                    dispatcher)
+    trading_service.resume(conn, "ops", True, dispatcher)
+    assert check_position(conn, position_id, buys_only)["result"] == "sold"  # TRADING_HALTED=1: sells go on
+
+
+def test_simulated_runs_ignore_the_environments_halt(config):
+    halted_all = replace(config, trading_halted=True, trading_halted_sells=True)
+    source = MovingPrice().source()
+    assert bootstrap.sell_deps(halted_all, source).config_halt_sells is False
+    assert bootstrap.buy_deps(halted_all, source, Predictor({})).config_halt is False
 
 
 # --- per-wallet limits -------------------------------------------------------

@@ -13,8 +13,8 @@ from rq import Queue, SimpleWorker
 
 from app import bootstrap
 from app.config import load_config
-from app.core.notifications import SIGNATURE_HEADER, Event, EventKind, verify_signature
-from app.queues import DEFAULT_QUEUE
+from app.core.notifications import DELIVERY_HEADER, SIGNATURE_HEADER, Event, EventKind, verify_signature
+from app.queues import NOTIFY_QUEUE
 from app.queues.dispatch import RqDispatcher, enqueue_due_retries
 from app.services import notifications as notification_service
 from app.services.buy_engine import evaluate_prediction
@@ -60,11 +60,11 @@ def server():
 
 
 def run_deliveries(redis_conn, until, timeout: float = 30.0) -> None:
-    """Run the default queue with a real RQ worker (and move due retries back) until `until()` holds."""
+    """Run the notifications queue with a real RQ worker (and move due retries back) until `until()` holds."""
     deadline = time.monotonic() + timeout
     while not until():
         assert time.monotonic() < deadline, "deliveries did not finish in time"
-        SimpleWorker([Queue(DEFAULT_QUEUE, connection=redis_conn)], connection=redis_conn).work(
+        SimpleWorker([Queue(NOTIFY_QUEUE, connection=redis_conn)], connection=redis_conn).work(
             burst=True, logging_level="WARNING")
         enqueue_due_retries(redis_conn)
         time.sleep(0.2)
@@ -128,7 +128,7 @@ def test_failing_twice_then_succeeding_endpoint_gets_each_event_once_signed(conn
 
     for row in deliveries(conn):  # a duplicated or repeated job sends nothing more
         dispatcher.deliver_notification(row["id"])
-    run_deliveries(redis_conn, lambda: Queue(DEFAULT_QUEUE, connection=redis_conn).count == 0)
+    run_deliveries(redis_conn, lambda: Queue(NOTIFY_QUEUE, connection=redis_conn).count == 0)
     assert len(hook.received) == 6
 
 
@@ -148,6 +148,28 @@ def test_a_slow_endpoint_does_not_delay_a_sell(conn, client, wallet, redis_conn,
     assert [r.json()["event"] for r in hook.delivered()] == ["sell_executed"]
 
 
+def test_a_repeated_delivery_carries_the_same_delivery_id_so_the_receiver_can_drop_it(conn, client, redis_conn,
+                                                                                     job_env, server):
+    """The receiver answers after the sender's timeout (as if the worker died after the POST): it gets the
+    event again, and both copies name the same outbox row, signed; a refused attempt repeats it too."""
+    config = job_env(NOTIFY_TIMEOUT_SECONDS="1")
+    slow, failing = server(delay_seconds=2.5, slow_first=1), server(fail_first=2)
+    endpoints = [add_webhook(client, hook.url, ["trading_halted"]) for hook in (slow, failing)]
+    dispatcher = RqDispatcher(redis_conn, 15, config.notify_retry_intervals)
+    notification_service.emit(conn, Event(EventKind.TRADING_HALTED, "halt:7", {"reason": "test"}), dispatcher)
+    run_deliveries(redis_conn, lambda: all_done(conn)() and len(slow.received) == 2)
+
+    rows = {row["endpoint_id"]: row for row in deliveries(conn)}
+    for hook, endpoint, attempts in ((slow, endpoints[0], 2), (failing, endpoints[1], 3)):
+        row = rows[endpoint["id"]]
+        assert (row["status"], row["attempts"], len(hook.received)) == ("DELIVERED", attempts, attempts)
+        assert {r.headers[DELIVERY_HEADER] for r in hook.received} == {str(row["id"])}
+        assert {(r.json()["delivery_id"], r.json()["id"]) for r in hook.received} == {(row["id"], "halt:7")}
+        assert all(verify_signature(endpoint["signing_secret"], r.headers[SIGNATURE_HEADER], r.body, int(time.time()))
+                   for r in hook.received)
+    assert [r.status for r in slow.received] == [200, 200]  # both arrived: the receiver must dedupe
+
+
 def test_a_delivery_waits_for_its_transaction_and_a_rolled_back_event_is_never_sent(conn, client, redis_conn,
                                                                                    job_env, server):
     config = job_env()
@@ -157,7 +179,7 @@ def test_a_delivery_waits_for_its_transaction_and_a_rolled_back_event_is_never_s
     with pytest.raises(RuntimeError), conn.transaction():
         notification_service.emit(conn, Event(EventKind.TRADING_HALTED, "halt:1", {"reason": "test"}), dispatcher)
         raise RuntimeError("the halt is rolled back")
-    run_deliveries(redis_conn, lambda: Queue(DEFAULT_QUEUE, connection=redis_conn).count == 0)
+    run_deliveries(redis_conn, lambda: Queue(NOTIFY_QUEUE, connection=redis_conn).count == 0)
     assert hook.received == [] and deliveries(conn) == []
 
     notification_service.emit(conn, Event(EventKind.TRADING_HALTED, "halt:2", {"reason": "test"}), dispatcher)

@@ -48,6 +48,7 @@ def test_accepted_values(env, attribute, expected):
     ({"WALLET_ENCRYPTION_KEY": "not-a-fernet-key"}, "WALLET_ENCRYPTION_KEY"),
     ({"WORKER_PROCESSES": "0"}, "WORKER_PROCESSES"),
     ({"DEMO": "maybe"}, "DEMO"),
+    ({"TRADING_HALTED": "sells"}, "TRADING_HALTED"),
 ])
 def test_bad_values_fail_fast_naming_the_variable(env, named):
     with pytest.raises(ConfigError, match=named):
@@ -104,3 +105,12 @@ def test_percent_sizing_of_a_real_wallet_leaves_the_sol_reserve(balance, reserve
     from app.services.wallets import spendable_lamports
 
     assert spendable_lamports(balance, load_config({"SOL_RESERVE": reserve})) == spendable
+
+
+@pytest.mark.parametrize("value, buys, sells", [
+    ("", False, False), ("0", False, False), ("1", True, False), ("buys", True, False), ("true", True, False),
+    ("all", True, True), (" ALL ", True, True),
+])
+def test_trading_halted_halts_buys_or_buys_and_sells(value, buys, sells):
+    config = load_config({"TRADING_HALTED": value})
+    assert (config.trading_halted, config.trading_halted_sells) == (buys, sells)

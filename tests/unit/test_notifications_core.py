@@ -16,6 +16,7 @@ from app.core.notifications import (
     message_text,
     signature,
     verify_signature,
+    webhook_document,
 )
 
 SECRET = "whsec_test"
@@ -78,3 +79,9 @@ def test_the_readme_recipe_verifies_what_the_service_signs():
     assert not namespace["verify"](SECRET, signature(SECRET, now, BODY), BODY + b"x")
     assert not namespace["verify"]("whsec_other", signature(SECRET, now, BODY), BODY)
     assert not namespace["verify"](SECRET, signature(SECRET, now - 3600, BODY), BODY)
+
+
+def test_a_webhook_document_adds_its_delivery_id_to_the_event():
+    payload = {"event": "buy_executed", "id": "execution:1", "data": {"mint": "M"}}
+    assert webhook_document(payload, 42) == {**payload, "delivery_id": 42}
+    assert payload == {"event": "buy_executed", "id": "execution:1", "data": {"mint": "M"}}
