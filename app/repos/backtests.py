@@ -73,8 +73,8 @@ def counts_in_period(conn: Connection, start: datetime, until: datetime) -> dict
 
 
 def predictions_due(conn: Connection, after: datetime, until: datetime) -> list[dict[str, Any]]:
-    """Predictions with predicted_at in [after, until), in time order (a scratch database)."""
-    return conn.execute("""SELECT id, predicted_at FROM predictions WHERE predicted_at >= %s AND predicted_at < %s
+    """Predictions with predicted_at in (after, until], in time order (a scratch database)."""
+    return conn.execute("""SELECT id, predicted_at FROM predictions WHERE predicted_at > %s AND predicted_at <= %s
                            ORDER BY predicted_at, id""", (after, until)).fetchall()
 
 

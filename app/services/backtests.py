@@ -26,6 +26,7 @@ from app.db import connect
 from app.demo.database import scratch_database
 from app.errors import Invalid, NotFound, ServiceError
 from app.ml import BoosterCache
+from app.pricing.shared import interval_mint_price
 from app.pricing.sources import FixedPriceSource, PriceSource, PriceUnavailable, metrics_source
 from app.repos import backtests as backtest_repo
 from app.repos import coin_metrics as metrics_repo
@@ -217,22 +218,32 @@ def _copy_inputs(main: Connection, scratch: Connection, request: dict[str, Any],
 
 
 def walk(replay: Replay, start: datetime, end: datetime, progress: Progress) -> None:
-    """Step the clock from start to end: evaluate each step's predictions, then check every open position."""
-    step = timedelta(seconds=replay.config.sell_check_interval_seconds)
-    steps = max(1, -(-(end - start) // step))
-    buy = bootstrap.buy_deps(replay.config, price_source(replay), _predictor(replay), clock=replay.clock)
-    sell = bootstrap.sell_deps(replay.config, price_source(replay), clock=replay.clock)
-    for index in range(steps):
-        at = start + index * step
-        for prediction in backtest_repo.predictions_due(replay.conn, at, min(at + step, end + timedelta.resolution)):
+    """Step the clock over the check times from start to end (both included), as the live engine meets them:
+    at each, evaluate the predictions made since the previous one (each at its own time), then check every
+    open position at the check time with one price per mint per interval."""
+    interval = replay.config.sell_check_interval_seconds
+    times = check_times(start, end, timedelta(seconds=interval))
+    source = price_source(replay)
+    buy = bootstrap.buy_deps(replay.config, source, _predictor(replay), clock=replay.clock)
+    sell = bootstrap.sell_deps(replay.config, source, interval_mint_price(source, interval, replay.clock),
+                               clock=replay.clock)
+    after = start - timedelta.resolution
+    for index, at in enumerate(times):
+        for prediction in backtest_repo.predictions_due(replay.conn, after, at):
             replay.clock.now = prediction["predicted_at"]
             evaluate_prediction(replay.conn, prediction["id"], buy)
-        replay.clock.now = min(at + step, end)
+        replay.clock.now, after = at, at
         for position_id in position_repo.open_ids(replay.conn):
             check_position(replay.conn, position_id, sell)
-        if (index + 1) % PROGRESS_EVERY == 0 and index + 1 < steps:
-            progress((Decimal(100 * (index + 1)) / steps).quantize(Decimal("0.01")))
+        if (index + 1) % PROGRESS_EVERY == 0 and index + 1 < len(times):
+            progress((Decimal(100 * (index + 1)) / len(times)).quantize(Decimal("0.01")))
     progress(Decimal(100))
+
+
+def check_times(start: datetime, end: datetime, step: timedelta) -> list[datetime]:
+    """start, start + step, ... and end: the sell-check times of a period (both ends included)."""
+    times = [start + index * step for index in range(-(-(end - start) // step))]
+    return times + [end]
 
 
 def _predictor(replay: Replay) -> Callable[[Connection, int, str, datetime], float]:
