@@ -108,6 +108,10 @@ class _WalletLimitFields(Schema):
         "description": "Consecutive losing sells that trip the circuit breaker (pausing buys); default 3"})
 
 
+class WalletLimitsSchema(_WalletLimitFields):
+    """A wallet's limits on their own (a backtest's wallet)."""
+
+
 class WalletPatchSchema(_WalletLimitFields):
     """Body of PATCH /api/wallets/{alias}."""
 

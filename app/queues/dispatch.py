@@ -24,7 +24,6 @@ EVALUATE_JOB_TIMEOUT = 120
 NOTIFY_JOB = "jobs.notify.deliver"
 NOTIFY_JOB_TIMEOUT = 60
 BACKTEST_JOB = "jobs.backtest.run"
-BACKTEST_JOB_TIMEOUT = 3600
 _WAITING = (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
@@ -80,10 +79,10 @@ class RqDispatcher:
             NOTIFY_JOB, delivery_id, job_id=f"notify-{delivery_id}", job_timeout=NOTIFY_JOB_TIMEOUT,
             retry=Retry(max=len(intervals), interval=intervals), result_ttl=3600, failure_ttl=86_400)
 
-    def run_backtest(self, backtest_id: UUID) -> None:
-        """Enqueue one backtest run (job `backtest-<id>`) on the default queue."""
+    def run_backtest(self, backtest_id: UUID, timeout_seconds: int) -> None:
+        """Enqueue one backtest run (job `backtest-<id>`) on the default queue, killed after timeout_seconds."""
         queue(self.redis, DEFAULT_QUEUE).enqueue(
-            BACKTEST_JOB, str(backtest_id), job_id=f"backtest-{backtest_id}", job_timeout=BACKTEST_JOB_TIMEOUT,
+            BACKTEST_JOB, str(backtest_id), job_id=f"backtest-{backtest_id}", job_timeout=timeout_seconds,
             result_ttl=3600, failure_ttl=86_400)
 
 

@@ -37,6 +37,6 @@ class Dispatcher(Protocol):
         """Enqueue one notification delivery on the default queue, retried with backoff."""
         ...
 
-    def run_backtest(self, backtest_id: UUID) -> None:
-        """Enqueue one backtest run on the default queue."""
+    def run_backtest(self, backtest_id: UUID, timeout_seconds: int) -> None:
+        """Enqueue one backtest run on the default queue, killed after timeout_seconds."""
         ...
