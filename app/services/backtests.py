@@ -2,8 +2,9 @@
 
 A run copies the period's models, mints, coin metrics, predictions (and recorded prices) into a scratch
 database, creates a TEST wallet and the two workflows there through the same services as the API, then walks
-the clock from `from` to `to` in steps of the sell-check interval: each step evaluates the predictions made
-in it (`evaluate_prediction`) and checks every open position (`check_position`). The summary is
+the clock over the sell-check times from `from` to `to`: at each, the predictions made since the previous one
+are evaluated (`evaluate_prediction`, each at its own time), then every open position is checked
+(`check_position`) at the check time. The summary is
 app/core/performance.py over the closed positions; positions still open at `to` are listed, not counted.
 """
 
@@ -50,10 +51,11 @@ DECIMAL_FIELDS = ("buy_amount_value", "sell_amount_pct")
 LIMIT_DECIMALS = ("max_daily_loss_sol", "max_position_pct")
 METRICS_LOOKBACK = timedelta(days=1)  # metric history copied before `from`, for point-in-time features
 PRICE_WINDOW = timedelta(hours=6)  # market time of prices read at once per mint
-PROGRESS_EVERY = 40
-# The job's time limit: bench/backtest.py walks a busy day (~21,000 sell checks) in ~60 s on 2 loaded cores; 10x that.
+PROGRESS_EVERY = 40  # check times between progress updates
+# The job's time limit: bench/backtest.py walks a busy day (~21,000 sell checks) in ~45 s on 2 loaded cores;
+# 600 s per simulated day leaves over 10x that.
 JOB_SECONDS_PER_DAY = 600
-JOB_MIN_SECONDS = 3600  # steps between progress updates
+JOB_MIN_SECONDS = 3600
 INPUT_TABLES = ("ml_models", "mints", "coin_metrics", "predictions")
 
 Progress = Callable[[Decimal], None]
