@@ -44,10 +44,27 @@ def _demo(args: argparse.Namespace) -> int:
     from app.demo.headless import format_summary, main_progress, run_demo
 
     config = load_config()
+    if args.replay:
+        return _demo_replay(args, config)
     with scratch_database(config.database_url) as url, connect(url) as conn:
         summary = run_demo(conn, replace(config, database_url=url), args.minutes, args.seed, main_progress)
     print(format_summary(summary))
     return 0
+
+
+def _demo_replay(args: argparse.Namespace, config) -> int:
+    from dataclasses import replace
+
+    from app.db import connect
+    from app.demo.database import scratch_database
+    from app.demo.headless import format_summary, main_progress
+    from app.demo.replay import format_replay, replay_demo
+
+    with scratch_database(config.database_url) as url, connect(url) as conn:
+        report = replay_demo(conn, replace(config, database_url=url), args.minutes, args.seed, main_progress)
+    print(format_summary(report["summary"]))
+    print(format_replay(report))
+    return 0 if report["identical"] == report["total"] else 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     demo_parser = commands.add_parser("demo", help="run the demo scenario headless on a simulated clock")
     demo_parser.add_argument("--minutes", type=int, default=60, help="market minutes to simulate (default 60)")
     demo_parser.add_argument("--seed", type=int, default=7, help="seed of market and models (default 7)")
+    demo_parser.add_argument("--replay", action="store_true",
+                             help="then backtest the same workflows over what the demo recorded and compare trades")
     demo_parser.set_defaults(func=_demo)
     feed_parser = commands.add_parser("demo-feed", help="the live demo's market feed (started by `run`)")
     feed_parser.add_argument("--url", help="the web process (default http://127.0.0.1:$PORT)")

@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
 from app.api.deps import config, db, dispatcher
-from app.api.schemas import SolAmount, WorkflowCreateSchema
+from app.api.schemas import SolAmount, WalletLimitsSchema, WorkflowCreateSchema
 from app.services import backtests as backtest_service
 
 blp = Blueprint("backtests", __name__, url_prefix="/api",
@@ -58,6 +58,9 @@ class BacktestCreateSchema(Schema):
     start_balance_sol = SolAmount(positive=True, load_default="10")
     prices = fields.String(load_default="metrics", validate=validate.OneOf(PRICES), metadata={
         "description": "metrics: stored coin metrics' price_sol; recorded: prices the live engine decided on"})
+    wallet = fields.Nested(WalletLimitsSchema, load_default=dict, metadata={
+        "description": "The backtest wallet's limits and breaker threshold, as PATCH /api/wallets/{alias} takes "
+                       "them (default: a new wallet's)"})
 
 
 class BacktestSchema(Schema):

@@ -109,6 +109,10 @@ class WalletCreateSchema(_WalletLimitFields):
                        "or public_key."})
 
 
+class WalletLimitsSchema(_WalletLimitFields):
+    """A wallet's limits on their own (a backtest's wallet)."""
+
+
 class WalletPatchSchema(_WalletLimitFields):
     """Body of PATCH /api/wallets/{alias}."""
 

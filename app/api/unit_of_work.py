@@ -78,9 +78,9 @@ class DeferredDispatcher:
         """Enqueue after the commit."""
         self.pending.append(lambda: self._dispatcher.deliver_notification(delivery_id))
 
-    def run_backtest(self, backtest_id: UUID) -> None:
+    def run_backtest(self, backtest_id: UUID, timeout_seconds: int) -> None:
         """Enqueue after the commit."""
-        self.pending.append(lambda: self._dispatcher.run_backtest(backtest_id))
+        self.pending.append(lambda: self._dispatcher.run_backtest(backtest_id, timeout_seconds))
 
     def execute_order(self, order_id: UUID) -> None:
         """Enqueue after the commit."""

@@ -25,8 +25,10 @@ from app.core.states import CloseReason
 from app.demo import market, scenario
 from app.demo.training import demo_models
 from app.ml import BoosterCache
+from app.pricing.shared import MintPrice, PriceRecorder, RecordingSource, interval_mint_price
 from app.pricing.sources import sim_source
 from app.repos import positions as position_repo
+from app.repos import price_history as price_history_repo
 from app.repos import reports as report_repo
 from app.services import coin_metrics as coin_service
 from app.services import models as model_service
@@ -60,6 +62,7 @@ class Run:
     cache: BoosterCache = field(default_factory=BoosterCache)
     mints: list[str] = field(default_factory=list)
     ids: scenario.DemoIds | None = None
+    check_price: MintPrice | None = None
 
 
 def set_up(run: Run) -> None:
@@ -81,11 +84,22 @@ def _buy_deps(run: Run) -> BuyDeps:
     def predict(conn: Connection, model_id: int, mint: str, at: datetime) -> float:
         return model_service.predict_for_mint(conn, model_id, mint, at, run.cache)[0]
 
-    return bootstrap.buy_deps(run.config, sim_source(run.seed, run.clock), predict, clock=run.clock)
+    source = RecordingSource(sim_source(run.seed, run.clock), _recorder(run))
+    return bootstrap.buy_deps(run.config, source, predict, clock=run.clock)
 
 
 def _sell_deps(run: Run) -> SellDeps:
-    return bootstrap.sell_deps(run.config, sim_source(run.seed, run.clock), clock=run.clock)
+    if run.check_price is None:  # one per run, like the live shared price: one quote per mint per interval
+        run.check_price = interval_mint_price(sim_source(run.seed, run.clock), scenario.TICK_SECONDS, run.clock,
+                                              _recorder(run))
+    return bootstrap.sell_deps(run.config, sim_source(run.seed, run.clock), run.check_price, clock=run.clock)
+
+
+def _recorder(run: Run) -> PriceRecorder:
+    """Store each decided price at market time, as live trading does at wall-clock time (replayable history)."""
+    def record(mint: str, price: Decimal, source: str) -> None:
+        price_history_repo.record(run.conn, mint, price, source, run.clock())
+    return record
 
 
 def tick(run: Run) -> None:
@@ -125,7 +139,8 @@ def run_demo(conn: Connection, config: Config, minutes: int, seed: int,
         if (index + 1) % (300 // scenario.TICK_SECONDS) == 0:
             progress(f"  {(index + 1) * scenario.TICK_SECONDS // 60:>4} / {minutes} market minutes")
     closed_at_end = close_all(run)
-    return summarize(conn, seed, minutes, closed_at_end)
+    return {**summarize(conn, seed, minutes, closed_at_end), "buy_workflow_id": run.ids.buy_workflow_id,
+            "sell_workflow_id": run.ids.sell_workflow_id}
 
 
 def summarize(conn: Connection, seed: int, minutes: int, closed_at_end: int) -> dict[str, Any]:

@@ -13,8 +13,9 @@ from decimal import Decimal
 
 from redis import Redis
 
+from app.core.clock import Clock
 from app.core.paper import price_per_token
-from app.pricing.sources import PriceSource, PriceUnavailable, Quote, quoted_price
+from app.pricing.sources import PriceSource, PriceUnavailable, Quote, sell_quote_price, stated_price
 
 MintPrice = Callable[[str, int, int], Decimal]  # (mint, decimals, tokens_raw) -> SOL per whole token
 PriceRecorder = Callable[[str, Decimal, str], None]  # (mint, SOL per whole token, source name): store a decided price
@@ -58,13 +59,13 @@ def _wait_for_other_quoter(redis: Redis, key: str) -> bytes | None:
 def _quote_and_share(redis: Redis, key: str, source: PriceSource, held: tuple[str, int, int],
                      interval: int, record: PriceRecorder | None) -> bytes:
     try:
-        price = quoted_price(source, *held)
+        quote, price = sell_quote_price(source, *held)
         value = str(price).encode()
     except PriceUnavailable as exc:
         value = f"{_ERROR_PREFIX}{exc}".encode()
     else:
         if record is not None:
-            record(held[0], price, source.name)
+            record(held[0], stated_price(quote, price), source.name)
     redis.set(key, value, ex=interval * 2)
     return value
 
@@ -81,9 +82,42 @@ class RecordingSource:
         """The wrapped source's buy quote, its price recorded when it returns tokens."""
         quote = self._source.quote_buy(mint, decimals, lamports)
         if quote.amount_out > 0:
-            self._record(mint, price_per_token(quote.amount_in, quote.amount_out, decimals), self.name)
+            implied = price_per_token(quote.amount_in, quote.amount_out, decimals)
+            self._record(mint, stated_price(quote, implied), self.name)
         return quote
 
     def quote_sell(self, mint: str, decimals: int, tokens_raw: int) -> Quote:
         """The wrapped source's sell quote."""
         return self._source.quote_sell(mint, decimals, tokens_raw)
+
+
+def interval_mint_price(source: PriceSource, interval: int, clock: Clock,
+                        record: PriceRecorder | None = None) -> MintPrice:
+    """`shared_mint_price` for one process on a simulated clock (headless demo, backtests): each mint is quoted
+    once per `interval` seconds of the clock's time, the first check's quote serving the interval's others.
+
+    The quote's price is handed to `record` once per mint per interval, as the live shared price does.
+    """
+    prices: dict[str, tuple[int, Decimal | PriceUnavailable]] = {}
+
+    def price(mint: str, decimals: int, tokens_raw: int) -> Decimal:
+        bucket = int(clock().timestamp() // interval)
+        cached = prices.get(mint)
+        if cached is None or cached[0] != bucket:
+            cached = prices[mint] = (bucket, _quote_once(source, (mint, decimals, tokens_raw), record))
+        if isinstance(cached[1], PriceUnavailable):
+            raise PriceUnavailable(str(cached[1]))
+        return cached[1]
+
+    return price
+
+
+def _quote_once(source: PriceSource, held: tuple[str, int, int],
+                record: PriceRecorder | None) -> Decimal | PriceUnavailable:
+    try:
+        quote, price = sell_quote_price(source, *held)
+    except PriceUnavailable as exc:
+        return exc
+    if record is not None:
+        record(held[0], stated_price(quote, price), source.name)
+    return price

@@ -44,10 +44,25 @@ class PriceSource(Protocol):
 
 def quoted_price(source: PriceSource, mint: str, decimals: int, tokens_raw: int) -> Decimal:
     """SOL per whole token that selling `tokens_raw` would fetch now (PriceUnavailable when nothing)."""
+    return sell_quote_price(source, mint, decimals, tokens_raw)[1]
+
+
+def sell_quote_price(source: PriceSource, mint: str, decimals: int, tokens_raw: int) -> tuple[Quote, Decimal]:
+    """The sell quote for `tokens_raw` and the SOL per whole token it fetches (PriceUnavailable when nothing)."""
     quote = source.quote_sell(mint, decimals, tokens_raw)
     if quote.amount_out <= 0:
         raise PriceUnavailable(f"quote for {mint} returns no SOL")
-    return price_per_token(quote.amount_out, tokens_raw, decimals)
+    return quote, price_per_token(quote.amount_out, tokens_raw, decimals)
+
+
+def stated_price(quote: Quote, implied: Decimal) -> Decimal:
+    """The price to record for a quote: the source's own SOL per whole token when it states one (sim, metrics,
+    recorded prices quote from an exact price), else the price its raw amounts imply (Jupiter).
+
+    Recording the exact price, not the lamport-rounded one, is what lets a replay quote the same raw amounts.
+    """
+    stated = quote.details.get("price_sol")
+    return implied if stated is None else Decimal(stated)
 
 
 class FixedPriceSource:

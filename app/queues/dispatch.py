@@ -24,7 +24,6 @@ EVALUATE_JOB_TIMEOUT = 120
 NOTIFY_JOB = "jobs.notify.deliver"
 NOTIFY_JOB_TIMEOUT = 60
 BACKTEST_JOB = "jobs.backtest.run"
-BACKTEST_JOB_TIMEOUT = 3600
 EXECUTE_ORDER_JOB = "jobs.orders.execute"
 RECONCILE_JOB = "jobs.orders.reconcile"
 RECONCILE_JOB_ID = "reconcile-orders"
@@ -84,10 +83,11 @@ class RqDispatcher:
             NOTIFY_JOB, delivery_id, job_id=f"notify-{delivery_id}", job_timeout=NOTIFY_JOB_TIMEOUT,
             retry=Retry(max=len(intervals), interval=intervals), result_ttl=3600, failure_ttl=86_400)
 
-    def run_backtest(self, backtest_id: UUID) -> None:
-        """Enqueue one backtest run (job `backtest-<id>`) on its own queue (not every worker takes it)."""
+    def run_backtest(self, backtest_id: UUID, timeout_seconds: int) -> None:
+        """Enqueue one backtest run (job `backtest-<id>`) on its own queue (not every worker takes it), killed after
+        timeout_seconds."""
         queue(self.redis, BACKTEST_QUEUE).enqueue(
-            BACKTEST_JOB, str(backtest_id), job_id=f"backtest-{backtest_id}", job_timeout=BACKTEST_JOB_TIMEOUT,
+            BACKTEST_JOB, str(backtest_id), job_id=f"backtest-{backtest_id}", job_timeout=timeout_seconds,
             result_ttl=3600, failure_ttl=86_400)
 
     def execute_order(self, order_id: UUID) -> None:

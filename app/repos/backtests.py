@@ -72,10 +72,15 @@ def counts_in_period(conn: Connection, start: datetime, until: datetime) -> dict
         {"s": start, "u": until}).fetchone()
 
 
-def predictions_due(conn: Connection, after: datetime, until: datetime) -> list[dict[str, Any]]:
-    """Predictions with predicted_at in [after, until), in time order (a scratch database)."""
-    return conn.execute("""SELECT id, predicted_at FROM predictions WHERE predicted_at >= %s AND predicted_at < %s
-                           ORDER BY predicted_at, id""", (after, until)).fetchall()
+def predictions_in_order(conn: Connection) -> list[dict[str, Any]]:
+    """Every prediction (id, time, mint, model, probability) in time order (a scratch database: the period's)."""
+    return conn.execute("""SELECT id, predicted_at, mint, model_id, probability FROM predictions
+                           ORDER BY predicted_at, id""").fetchall()
+
+
+def throw_away_commits(conn: Connection) -> None:
+    """Commit without waiting for the WAL flush on this connection (a scratch database: nothing to keep on a crash)."""
+    conn.execute("SET synchronous_commit TO off")
 
 
 def positions_with_trades(conn: Connection) -> list[dict[str, Any]]:
@@ -92,3 +97,21 @@ def positions_with_trades(conn: Connection) -> list[dict[str, Any]]:
                       ORDER BY t.created_at, t.id)
                    FROM trade_logs t WHERE t.position_id = p.id AND t.action = 'SELL'), '[]') AS sells
            FROM positions p ORDER BY p.opened_at, p.mint""").fetchall()
+
+
+# prices -> (the history's table, its columns, and whether it is cut at now() as coin_metrics.latest_point is)
+_HISTORIES = {"metrics": ("coin_metrics", "ts, price_sol, NULL::text AS source, 0::bigint AS id", True),
+              "recorded": ("price_history", "ts, price_sol, source, id", False)}
+
+
+def price_window(conn: Connection, prices: str, mint: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """A mint's price points with ts in [start, end) and the latest one before start, oldest first (ties: by id)."""
+    table, columns, cut = _HISTORIES[prices]
+    now = " AND ts <= now()" if cut else ""
+    rows = conn.execute(
+        f"""(SELECT {columns} FROM {table} WHERE mint = %(mint)s AND ts < %(start)s{now}
+             ORDER BY ts DESC, id DESC LIMIT 1)
+            UNION ALL
+            (SELECT {columns} FROM {table} WHERE mint = %(mint)s AND ts >= %(start)s AND ts < %(end)s{now})""",
+        {"mint": mint, "start": start, "end": end}).fetchall()
+    return sorted(rows, key=lambda row: (row["ts"], row["id"]))

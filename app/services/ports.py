@@ -37,8 +37,8 @@ class Dispatcher(Protocol):
         """Enqueue one notification delivery on the notifications queue, retried with backoff."""
         ...
 
-    def run_backtest(self, backtest_id: UUID) -> None:
-        """Enqueue one backtest run on the backtests queue."""
+    def run_backtest(self, backtest_id: UUID, timeout_seconds: int) -> None:
+        """Enqueue one backtest run on the backtests queue, killed after timeout_seconds."""
         ...
 
     def reconcile_orders(self) -> None:

@@ -43,6 +43,12 @@ def performance_page():
     return render_template("web/performance.html", page="performance")
 
 
+@bp.get("/backtest")
+def backtest_page():
+    """Backtest a BUY + SELL pair (or edited copies) over stored predictions and prices: progress, then the result."""
+    return render_template("web/backtest.html", page="backtest")
+
+
 @bp.get("/signin")
 def signin_page():
     """The sign-in form: asks for the API key, then returns to the page the browser came from."""

@@ -7,9 +7,11 @@ from datetime import timedelta
 
 import pytest
 from rq import Queue, SimpleWorker
+from rq.job import Job
 
 from app import bootstrap
 from app.queues import BACKTEST_QUEUE
+from app.services import backtests as backtest_service
 from tests import factories
 from tests.factories import BACKTEST_T0, seed_backtest_history
 
@@ -85,3 +87,12 @@ def test_bad_requests_are_refused_naming_the_field(client, conn, model_id, redis
 
 def test_an_unknown_backtest_is_404(client):
     assert client.get("/api/backtests/00000000-0000-0000-0000-000000000001").status_code == 404
+
+
+def test_a_month_long_backtest_gets_a_job_timeout_for_its_length(client, conn, model_id, redis_conn):
+    start = BACKTEST_T0 - timedelta(days=30, hours=23)  # 31 days ending after the seeded hour
+    response = client.post("/api/backtests", json=body(model_id, **{"from": start.isoformat(), "to": TO}))
+    assert response.status_code == 202, response.get_json()
+    job = Job.fetch(f"backtest-{response.get_json()['id']}", connection=redis_conn)
+    assert job.timeout == backtest_service.job_timeout_seconds(timedelta(days=31)) >= 31 * 600
+    assert backtest_service.job_timeout_seconds(timedelta(hours=1)) == 3600

@@ -16,7 +16,7 @@ from app.web.csp import InlineCode, inline_code
 SITE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                "frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 FIXED = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"}
-PAGES = ("/", "/positions", "/approvals", "/signin", "/docs")
+PAGES = ("/", "/positions", "/approvals", "/performance", "/backtest", "/signin", "/docs")
 FILES = ("/ui/static/api.js", "/ui/static/app.css", "/_swagger/swagger-ui-bundle.js", "/_swagger/swagger-ui.css")
 EVIL = "https://evil.example"
 EMPTY = "/rq/queue/default/queued/empty"

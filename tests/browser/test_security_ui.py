@@ -15,6 +15,8 @@ OUR_PAGES = {
     "/": "body[data-loaded=true]",
     "/positions": "body[data-loaded=true]",
     "/approvals": "body[data-loaded=true]",
+    "/performance": "body[data-loaded=true]",
+    "/backtest": "body[data-loaded=true]",
     "/docs": "body[data-loaded=true] .swagger-ui .info",
 }
 RQ_PAGES = {

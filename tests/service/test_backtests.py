@@ -80,3 +80,8 @@ def test_bad_requests_name_the_field(conn, config, model_id):
         backtest_service.prepare_request(conn, bad_model, config)
     assert list(missing.value.errors["json"]["buy"]) == ["chain"]
     assert conn.execute("SELECT count(*) AS n FROM wallets").fetchone()["n"] == 0
+
+
+def test_the_wallet_limits_of_the_request_apply(conn, config, model_id):
+    result = run(conn, config, request(model_id, wallet={"max_buys_per_day": 1}))
+    assert [trade["mint"] for trade in result["trades"]] == [factories.MINT]  # the second buy is over the limit

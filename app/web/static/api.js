@@ -136,5 +136,8 @@ export const api = {
   // performance of closed positions: query { from, to } (ISO times, [from, to))
   walletPerformance: (alias, query) => request("GET", `/api/wallets/${enc(alias)}/performance`, { query }),
   workflowPerformance: (id, query) => request("GET", `/api/buy/workflows/${enc(id)}/performance`, { query }),
+  // backtests: POST answers 202 with the queued run; GET shows its progress and, when DONE, its result
+  createBacktest: (body) => request("POST", "/api/backtests", { body }),
+  backtest: (id) => request("GET", `/api/backtests/${enc(id)}`),
   coinMetrics: (mint, query) => request("GET", `/api/coins/${enc(mint)}/metrics`, { query }),
 };
