@@ -15,7 +15,7 @@ def test_deliveries_and_backtests_go_on_their_own_queues(redis_conn):
     dispatcher = RqDispatcher(redis_conn, 15)
     dispatcher.deliver_notification(7)
     backtest_id = uuid.uuid4()
-    dispatcher.run_backtest(backtest_id)
+    dispatcher.run_backtest(backtest_id, 3600)
     assert Queue(NOTIFY_QUEUE, connection=redis_conn).job_ids == ["notify-7"]
     assert Queue(BACKTEST_QUEUE, connection=redis_conn).job_ids == [f"backtest-{backtest_id}"]
     for name in (BUY_QUEUE, SELL_QUEUE, DEFAULT_QUEUE):
