@@ -33,13 +33,15 @@ def insert_trade(conn: Connection, values: dict[str, Any]) -> UUID:
 
 
 def check_target(conn: Connection, position_id: UUID) -> dict[str, Any] | None:
-    """A position with its wallet and the wallet's active SELL workflow (NULLs when none)."""
+    """A position with its wallet, the wallet's active SELL workflow (NULLs when none) and the halt state."""
     return conn.execute(
         """SELECT p.*, w.alias AS wallet_alias, w.type AS wallet_type, w.trading_enabled,
                   sw.id AS sell_workflow_id, sw.name AS sell_workflow_name, sw.chain AS sell_chain,
-                  sw.sell_amount_pct, sw.slippage_bps AS sell_slippage_bps
+                  sw.sell_amount_pct, sw.slippage_bps AS sell_slippage_bps,
+                  ts.halted, ts.halt_sells, ts.reason AS halt_reason
            FROM positions p JOIN wallets w ON w.id = p.wallet_id
            LEFT JOIN trading_workflows sw ON sw.wallet_id = p.wallet_id AND sw.type = 'SELL' AND sw.is_active
+           LEFT JOIN trading_state ts ON ts.id
            WHERE p.id = %s""", (position_id,)).fetchone()
 
 

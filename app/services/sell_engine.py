@@ -91,7 +91,7 @@ def check_position(conn: Connection, position_id: UUID, deps: SellDeps) -> Check
     if target["sell_workflow_id"] is None or not target["trading_enabled"]:
         position_repo.record_check_error(conn, position_id, "no active SELL workflow or trading disabled")
         return {"result": CheckResult.NO_SELL_WORKFLOW}
-    halt = _sells_halted(conn, deps)
+    halt = _sells_halted(conn, deps, read=target)
     if halt is not None:
         position_repo.record_check_error(conn, position_id, halt)
         return {"result": CheckResult.HALTED, "error": halt}
@@ -155,11 +155,18 @@ def _check_locked(conn: Connection, target: dict[str, Any], chain: SellChain, pr
         return _sell_failed(conn, position, target, decision, str(exc), deps.clock())
 
 
-def _sells_halted(conn: Connection, deps: SellDeps, lock: bool = False) -> str | None:
-    """Why sells are halted (stored "sells": "halt" or TRADING_HALTED=all), or None; `lock` share-locks the state."""
+def _sells_halted(conn: Connection, deps: SellDeps, lock: bool = False,
+                  read: dict[str, Any] | None = None) -> str | None:
+    """Why sells are halted (stored "sells": "halt" or TRADING_HALTED=all), or None.
+
+    `lock` share-locks the state; `read` is the state as a check's first query already read it (no lock).
+    """
     if deps.config_halt_sells:
         return f"trading halted, sells too: {CONFIG_HALT_SELLS_REASON}"
-    state = trading_state.read_for_buy(conn) if lock else trading_state.get(conn)
+    if read is not None:
+        state = {"halted": read["halted"], "halt_sells": read["halt_sells"], "reason": read["halt_reason"]}
+    else:
+        state = trading_state.read_for_buy(conn) if lock else trading_state.get(conn)
     if state is None or not (state["halted"] and state["halt_sells"]):
         return None
     return f"trading halted, sells too: {state['reason'] or 'no reason given'}"
