@@ -151,3 +151,16 @@ def wallet(conn, config) -> dict:
 def position(conn, wallet, make_model) -> dict:
     """An OPEN position the BUY engine bought on the default wallet (factories.bought_position), as its row."""
     return factories.bought_position(conn, make_model())
+
+
+@pytest.fixture
+def job_env(monkeypatch, database_url, redis_url):
+    """The environment an RQ job run in this process reads its configuration from: this run's database and Redis."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    yield
+    from app.bootstrap import _processes
+
+    stale = _processes.pop((os.getpid(), None), None)
+    if stale is not None:
+        stale.close()

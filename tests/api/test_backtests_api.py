@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pytest
 from rq import Queue, SimpleWorker
 from rq.job import Job
 
-from app import bootstrap
 from app.queues import BACKTEST_QUEUE
 from app.services import backtests as backtest_service
 from tests import factories
@@ -23,17 +21,6 @@ def model_id(conn):
     model = factories.add_model(conn)
     seed_backtest_history(conn, model)
     return model
-
-
-@pytest.fixture
-def job_env(monkeypatch, database_url, redis_url):
-    """The environment the job reads its configuration from: this run's database and Redis."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    yield
-    stale = bootstrap._processes.pop((os.getpid(), None), None)
-    if stale is not None:
-        stale.close()
 
 
 def body(model_id: int, **overrides) -> dict:

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
 from rq import Queue, SimpleWorker
 
-from app import bootstrap
-from app.queues import DEFAULT_QUEUE
+from app.queues import BACKTEST_QUEUE
 from tests import factories
 from tests.factories import BACKTEST_T0, seed_backtest_history
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def job_env(monkeypatch, database_url, redis_url):
-    """The environment the RQ job reads its configuration from: this run's database and Redis."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("REDIS_URL", redis_url)
-    yield
-    stale = bootstrap._processes.pop((os.getpid(), None), None)
-    if stale is not None:
-        stale.close()
 
 
 @pytest.fixture
@@ -58,7 +45,7 @@ def test_a_backtest_runs_end_to_end_from_the_page(page, client, history, redis_c
     page.click("#bt-run")
 
     expect(page.locator("#bt-status-text")).to_contain_text("Queued")
-    SimpleWorker([Queue(DEFAULT_QUEUE, connection=redis_conn)], connection=redis_conn).work(
+    SimpleWorker([Queue(BACKTEST_QUEUE, connection=redis_conn)], connection=redis_conn).work(
         burst=True, logging_level="WARNING")
     expect(page.locator("body[data-result=shown]")).to_be_attached()
     expect(page.locator("#bt-status-text")).to_have_text("Done")
