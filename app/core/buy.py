@@ -80,7 +80,7 @@ def precheck(
     if signal.probability < trigger.min_probability:
         return Decision(BuyOutcome.IGNORED, ({**trigger_step, "result": "below_threshold"},), "below min_probability")
     steps: tuple[dict[str, Any], ...] = ({**trigger_step, "result": "passed"},)
-    if last_executed_at is not None:
+    if last_executed_at is not None and workflow.cooldown_seconds > 0:  # 0: no cooldown, whatever the clocks say
         elapsed = (now - last_executed_at).total_seconds()
         if elapsed < workflow.cooldown_seconds:
             return Decision(BuyOutcome.SKIPPED, steps, f"cooldown: {elapsed:.1f}s of {workflow.cooldown_seconds}s")

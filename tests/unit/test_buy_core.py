@@ -80,6 +80,12 @@ PRECHECK_CASES = [
      None, None, "ok"),
     ("cooldown_zero_same_instant", 0.8, 18, 0.7, 0, 0, False, 0, 3,
      None, None, "ok"),
+    # a buy committed while this one waited for the wallet's lock may carry a later timestamp than this one's
+    # clock: with no cooldown it never holds this one back
+    ("cooldown_zero_last_buy_after_now", 0.8, 18, 0.7, -0.05, 0, False, 0, 3,
+     None, None, "ok"),
+    ("cooldown_last_buy_after_now", 0.8, 18, 0.7, -0.05, 300, False, 0, 3,
+     BuyOutcome.SKIPPED, "cooldown", "passed_trigger_only"),
     # step 3: wallet already holds the mint
     ("holds_mint", 0.8, 18, 0.7, None, 300, True, 0, 3,
      BuyOutcome.SKIPPED, "already holds", "passed_trigger_only"),
