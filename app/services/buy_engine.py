@@ -36,6 +36,7 @@ from app.repos import executions as execution_repo
 from app.repos import orders as order_repo
 from app.repos import predictions as prediction_repo
 from app.repos import wallets as wallet_repo
+from app.services.chain_orders import NO_CHAIN
 
 if TYPE_CHECKING:
     from app.services.chain_orders import ChainExecutor, ChainResult
@@ -187,7 +188,7 @@ def _evaluate_workflow(conn: Connection, ev: _Evaluation, row: dict[str, Any]) -
 def _read_chain_balance(ev: _Evaluation, row: dict[str, Any]) -> str | None:
     """Read a REAL wallet's spendable SOL from the chain (outside any transaction); why not, when it cannot."""
     if ev.deps.chain is None:
-        return "REAL wallets trade on chain: set SOLANA_RPC_URL (and WALLET_ENCRYPTION_KEY) to trade this wallet"
+        return f"{NO_CHAIN} to trade this wallet"
     try:
         ev.spendable_lamports = ev.deps.chain.spendable_lamports(row["public_key"])
     except ChainError as exc:

@@ -31,6 +31,7 @@ from app.services.wallets import spendable_lamports
 
 log = logging.getLogger(__name__)
 
+NO_CHAIN = "REAL wallets trade on chain: set SOLANA_RPC_URL (and WALLET_ENCRYPTION_KEY)"
 NEVER_SENT = "never sent: the worker stopped before the signed transaction was stored"
 
 
@@ -119,6 +120,8 @@ class ChainExecutor:
 
     def _signed_swap(self, order: dict, wallet: dict) -> tuple[SignedTransaction, int, int]:
         """Quote, ask Jupiter for the swap transaction and sign it (refusing one whose simulation failed)."""
+        if not wallet["encrypted_secret_key"]:  # before any request: a watch-only wallet can never sign
+            raise ValueError("this REAL wallet is watch-only (no signing key): it cannot trade")
         buy = order["side"] == TradeAction.BUY
         input_mint, output_mint = (SOL_MINT, order["mint"]) if buy else (order["mint"], SOL_MINT)
         slippage = order["slippage_bps"] if order["slippage_bps"] is not None else self.config.slippage_bps
@@ -127,8 +130,6 @@ class ChainExecutor:
                                  self.config.priority_fee_max_lamports)
         if swap.simulation_error:
             raise ValueError(f"Jupiter's simulation of the swap failed ({swap.simulation_error})")
-        if not wallet["encrypted_secret_key"]:
-            raise ValueError("this REAL wallet is watch-only (no signing key): it cannot trade")
         key = parse_secret_key(secrets.decrypt(self.config.wallet_encryption_key, wallet["encrypted_secret_key"]))
         return sign_transaction(swap.transaction, key), swap.last_valid_block_height, quote.out_amount
 

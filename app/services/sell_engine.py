@@ -44,6 +44,7 @@ from app.repos import orders as order_repo
 from app.repos import positions as position_repo
 from app.repos import trading_state
 from app.repos import wallets as wallet_repo
+from app.services.chain_orders import NO_CHAIN
 
 if TYPE_CHECKING:
     from app.services.chain_orders import ChainExecutor, ChainResult
@@ -190,16 +191,24 @@ def _sell(conn: Connection, position: dict[str, Any], target: dict[str, Any], de
 
 def _reserve_sell(conn: Connection, position: dict[str, Any], target: dict[str, Any], decision: ExitDecision,
                   deps: SellDeps) -> CheckOutcome:
-    """A REAL sell: reserve its PENDING order (one open order per position, by unique index); sent after commit."""
+    """A REAL rule sell: reserve its PENDING order; it is sent after commit."""
     if deps.chain is None:
-        raise CannotSell("REAL wallets trade on chain: set SOLANA_RPC_URL (and WALLET_ENCRYPTION_KEY)")
-    order = order_repo.insert(conn, {
-        "wallet_id": position["wallet_id"], "side": TradeAction.SELL, "mint": position["mint"], "is_paper": False,
-        "workflow_id": target["sell_workflow_id"], "position_id": position["id"],
-        "in_amount": decision.tokens_to_sell, "slippage_bps": target.get("sell_slippage_bps"), "at": deps.clock(),
-        "context": {"reason": decision.rule.type.value, "rule_key": decision.rule_key,
-                    "trigger_data": _trigger_data(position, decision), "rule_step": _rule_step(decision)}})
+        raise CannotSell(NO_CHAIN)
+    order = _insert_sell_order(conn, position, decision.tokens_to_sell, deps, {
+        "reason": decision.rule.type.value, "rule_key": decision.rule_key,
+        "trigger_data": _trigger_data(position, decision), "rule_step": _rule_step(decision)},
+        target["sell_workflow_id"], target.get("sell_slippage_bps"))
     return {"result": CheckResult.ORDER_PLACED, "rule": decision.rule_key, "order": order}
+
+
+def _insert_sell_order(conn: Connection, position: dict[str, Any], amount: int, deps: SellDeps,
+                       context: dict[str, Any], workflow_id: UUID | None = None,
+                       slippage_bps: int | None = None) -> dict[str, Any]:
+    """A REAL sell's PENDING order of `amount` raw tokens (one open order per position, by unique index)."""
+    return order_repo.insert(conn, {
+        "wallet_id": position["wallet_id"], "side": TradeAction.SELL, "mint": position["mint"], "is_paper": False,
+        "workflow_id": workflow_id, "position_id": position["id"], "in_amount": amount,
+        "slippage_bps": slippage_bps, "at": deps.clock(), "context": context})
 
 
 def _run_chain_order(conn: Connection, order: dict[str, Any], deps: SellDeps) -> CheckOutcome:
@@ -404,14 +413,12 @@ def _manual_fill(conn: Connection, position: dict[str, Any], amount: int, reason
 
 def _reserve_manual_sell(conn: Connection, position: dict[str, Any], amount: int, reason: CloseReason,
                          deps: SellDeps) -> dict[str, Any]:
-    """A manual REAL sell's PENDING order (one open order per position, by unique index)."""
+    """A manual REAL sell's PENDING order (a worker sends it)."""
     if deps.chain is None:
-        raise Conflict("REAL wallets trade on chain: set SOLANA_RPC_URL (and WALLET_ENCRYPTION_KEY) to sell.")
-    return order_repo.insert(conn, {
-        "wallet_id": position["wallet_id"], "side": TradeAction.SELL, "mint": position["mint"], "is_paper": False,
-        "position_id": position["id"], "in_amount": amount, "at": deps.clock(),
-        "context": {"reason": reason.value, "rule_key": None, "trigger_data": {"position_id": str(position["id"])},
-                    "rule_step": {"step": "manual_sell", "tokens": str(amount), "result": "requested"}}})
+        raise Conflict(f"{NO_CHAIN} to sell.")
+    return _insert_sell_order(conn, position, amount, deps, {
+        "reason": reason.value, "rule_key": None, "trigger_data": {"position_id": str(position["id"])},
+        "rule_step": {"step": "manual_sell", "tokens": str(amount), "result": "requested"}})
 
 
 def _raise_not_open(conn: Connection, position_id: UUID) -> None:
