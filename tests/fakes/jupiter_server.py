@@ -11,11 +11,12 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, localcontext
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from app.pricing.jupiter import SOL_MINT
+from tests.fakes.loopback import LoopbackServer
 
 API_PREFIX = "/swap/v1"
 LAMPORTS_PER_SOL = 10**9
@@ -53,10 +54,11 @@ def lamports_out(raw_tokens: int, price_sol: Decimal, decimals: int) -> int:
     return _floor(lambda: Decimal(raw_tokens) / 10**decimals * price_sol * LAMPORTS_PER_SOL)
 
 
-class FakeJupiter:
+class FakeJupiter(LoopbackServer):
     """A Jupiter quote API on 127.0.0.1 whose prices and failures the test controls while it runs."""
 
     handler_class: type[BaseHTTPRequestHandler]  # set below the handler's definition
+    thread_name = "fake-jupiter"
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -66,35 +68,11 @@ class FakeJupiter:
         self._delays: deque[float] = deque()
         self._api_key: str | None = None
         self.requests: list[Received] = []
-        self._server: ThreadingHTTPServer | None = None
-
-    def __enter__(self) -> FakeJupiter:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def start(self) -> FakeJupiter:
-        """Listen on a free loopback port in a background thread."""
-        server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler_class)
-        server.fake = self  # type: ignore[attr-defined]
-        threading.Thread(target=server.serve_forever, args=(0.02,), name="fake-jupiter", daemon=True).start()
-        self._server = server
-        return self
-
-    def stop(self) -> None:
-        """Stop listening (requests still being delayed are abandoned)."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
     @property
     def base_url(self) -> str:
         """The API root to give the client, like https://api.jup.ag/swap/v1."""
-        assert self._server is not None, "FakeJupiter is not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{API_PREFIX}"
+        return self.origin + API_PREFIX
 
     def set_price(self, mint: str, price_sol: Decimal, decimals: int) -> None:
         """Make `mint` tradable against SOL: one whole token costs `price_sol` SOL."""

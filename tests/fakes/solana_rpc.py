@@ -11,20 +11,23 @@ from __future__ import annotations
 import base64
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from solders.pubkey import Pubkey
 from solders.token import ID as TOKEN_PROGRAM_ID
 
 from tests.fakes import spl_token
+from tests.fakes.loopback import LoopbackServer
 from tests.fakes.solana_chain import Landed, LocalChain, RpcError, ui_token_amount
 
 ADVANCING_METHODS = frozenset({"sendTransaction", "getSignatureStatuses"})
 
 
-class SolanaRpc:
+class SolanaRpc(LoopbackServer):
     """JSON-RPC over HTTP for a LocalChain, with an injectable 503 after a send has been processed."""
+
+    thread_name = "fake-solana-rpc"
 
     def __init__(self, chain: LocalChain, blocks_per_call: int = 1) -> None:
         self.chain = chain
@@ -32,35 +35,11 @@ class SolanaRpc:
         self.calls: list[tuple[str, list[Any]]] = []
         self._lock = threading.Lock()
         self._fail_503 = 0
-        self._server: ThreadingHTTPServer | None = None
-
-    def __enter__(self) -> SolanaRpc:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def start(self) -> SolanaRpc:
-        """Listen on a free loopback port in a background thread."""
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.rpc = self  # type: ignore[attr-defined]
-        threading.Thread(target=server.serve_forever, args=(0.02,), name="fake-solana-rpc", daemon=True).start()
-        self._server = server
-        return self
-
-    def stop(self) -> None:
-        """Stop listening."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
 
     @property
     def url(self) -> str:
         """The RPC endpoint to give the client."""
-        assert self._server is not None, "SolanaRpc is not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.origin
 
     def fail_after_landing_with_503(self, count: int = 1) -> None:
         """The next `count` sendTransaction calls are processed (the transaction lands) but answer HTTP 503."""
@@ -268,7 +247,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         """Answer one JSON-RPC request."""
         length = int(self.headers.get("Content-Length") or 0)
-        status, answer = self.server.rpc.handle(self.rfile.read(length))  # type: ignore[attr-defined]
+        status, answer = self.server.fake.handle(self.rfile.read(length))  # type: ignore[attr-defined]
         body = json.dumps(answer).encode() if status == 200 else b"Service Unavailable"
         try:
             self.send_response(status)
@@ -281,3 +260,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""
+
+
+SolanaRpc.handler_class = _Handler
