@@ -9,14 +9,14 @@ from psycopg import Connection
 
 from app.errors import NotFound
 from app.repos import orders as order_repo
-from app.repos import wallets as wallet_repo
+from app.services.wallets import get_wallet
 
 
 def list_orders(conn: Connection, filters: dict[str, Any], limit: int) -> list[dict[str, Any]]:
     """Orders, newest first, by wallet alias (404 when unknown) and state."""
     alias = filters.get("wallet_alias")
-    if alias is not None and wallet_repo.get_by_alias(conn, alias) is None:
-        raise NotFound(f"Wallet {alias!r} not found.")
+    if alias is not None:
+        get_wallet(conn, alias)  # NotFound for an unknown alias
     return order_repo.list_orders(conn, alias, filters.get("state"), limit)
 
 
