@@ -73,9 +73,9 @@ def counts_in_period(conn: Connection, start: datetime, until: datetime) -> dict
 
 
 def predictions_in_order(conn: Connection) -> list[dict[str, Any]]:
-    """Every prediction (id, time, mint, model, probability) in time order (a scratch database: the period's)."""
+    """Every prediction (id, time, mint, model, probability) in time, then arrival, order (a scratch database)."""
     return conn.execute("""SELECT id, predicted_at, mint, model_id, probability FROM predictions
-                           ORDER BY predicted_at, id""").fetchall()
+                           ORDER BY predicted_at, seq""").fetchall()
 
 
 def throw_away_commits(conn: Connection) -> None:
@@ -94,9 +94,9 @@ def positions_with_trades(conn: Connection) -> list[dict[str, Any]]:
                       'at', t.created_at, 'rule', t.rule, 'sol_amount', t.sol_amount::text,
                       'token_amount_raw', t.token_amount_raw::text, 'price_sol', t.price_sol::text,
                       'fee_sol', t.fee_sol::text, 'realized_pnl_sol', t.realized_pnl_sol::text)
-                      ORDER BY t.created_at, t.id)
+                      ORDER BY t.created_at, t.seq)
                    FROM trade_logs t WHERE t.position_id = p.id AND t.action = 'SELL'), '[]') AS sells
-           FROM positions p ORDER BY p.opened_at, p.mint""").fetchall()
+           FROM positions p ORDER BY p.opened_at, p.seq""").fetchall()
 
 
 # prices -> (the history's table, its columns, and whether it is cut at now() as coin_metrics.latest_point is)

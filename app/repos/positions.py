@@ -87,9 +87,9 @@ def apply_sell(conn: Connection, position_id: UUID, values: dict[str, Any]) -> N
 
 
 def open_ids(conn: Connection) -> list[UUID]:
-    """Every OPEN position's id, oldest first."""
+    """Every OPEN position's id in opening order (time, then the order they were opened in)."""
     return [row["id"] for row in conn.execute(
-        "SELECT id FROM positions WHERE status = 'OPEN' ORDER BY opened_at, mint").fetchall()]
+        "SELECT id FROM positions WHERE status = 'OPEN' ORDER BY opened_at, seq").fetchall()]
 
 
 def status_of(conn: Connection, position_id: UUID) -> str | None:

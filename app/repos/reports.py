@@ -56,7 +56,7 @@ _CLOSED_POSITIONS = """SELECT id, opened_at, closed_at, realized_pnl_sol FROM po
     WHERE {owner} = %(owner)s AND status = 'CLOSED'
       AND (%(start)s::timestamptz IS NULL OR closed_at >= %(start)s)
       AND (%(end)s::timestamptz IS NULL OR closed_at < %(end)s)
-    ORDER BY closed_at, id"""
+    ORDER BY closed_at, seq"""
 _OWNERS = {"wallet": "wallet_id", "workflow": "buy_workflow_id"}
 
 
@@ -72,7 +72,7 @@ def sell_exits(conn: Connection, position_ids: list[UUID]) -> list[dict[str, Any
     """The SELL trades of these positions: position_id, rule and realised P&L, in order of time."""
     return conn.execute(
         """SELECT position_id, rule, coalesce(realized_pnl_sol, 0) AS realized_pnl_sol FROM trade_logs
-           WHERE action = 'SELL' AND position_id = ANY(%s) ORDER BY created_at, id""", (position_ids,)
+           WHERE action = 'SELL' AND position_id = ANY(%s) ORDER BY created_at, seq""", (position_ids,)
     ).fetchall()
 
 
