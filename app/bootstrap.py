@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 import redis
 from psycopg import Connection
@@ -24,6 +25,7 @@ from psycopg_pool import ConnectionPool
 from app.chain.rpc import SolanaRpcClient
 from app.config import Config, ConfigError, PriceSourceName, load_config
 from app.core.clock import Clock, utc_now
+from app.core.notifications import Event
 from app.db import open_pool
 from app.ml import BoosterCache
 from app.pricing import jupiter
@@ -38,6 +40,7 @@ from app.services.buy_engine import BuyDeps, Predictor
 from app.services.chain_orders import ChainExecutor
 from app.services.ports import Dispatcher
 from app.services.sell_engine import SellDeps
+from app.store.postgres import PostgresStore
 
 
 @dataclass
@@ -109,11 +112,11 @@ class Process:
             return metrics_source(lambda mint: metrics_repo.latest_price(conn, mint), staleness, clock)
         return JupiterPriceSource(self._jupiter_client())
 
-    def predictor(self) -> Predictor:
-        """On-demand model probabilities from stored metrics, with this process's boosters."""
+    def predictor(self, conn: Connection) -> Predictor:
+        """On-demand model probabilities from the metrics stored in conn's database, with this process's boosters."""
         staleness = timedelta(seconds=self.config.feature_max_staleness_seconds)
 
-        def predict(conn: Connection, model_id: int, mint: str, at: datetime) -> float:
+        def predict(model_id: int, mint: str, at: datetime) -> float:
             return model_service.predict_for_mint(conn, model_id, mint, at, self.boosters, staleness)[0]
 
         return predict
@@ -121,7 +124,8 @@ class Process:
     def buy_deps(self, conn: Connection, dispatcher: Dispatcher | None = None) -> BuyDeps:
         """The BUY engine's dependencies in this process (an API write passes its after-commit dispatcher)."""
         source = RecordingSource(self.price_source(conn), partial(price_history_repo.record, conn))
-        deps = buy_deps(self.config, source, self.predictor(), dispatcher or self.dispatcher)
+        dispatcher = dispatcher or self.dispatcher
+        deps = buy_deps(self.config, source, self.predictor(conn), dispatcher, outbox=_outbox(conn, dispatcher))
         deps.chain = self._optional_chain_executor()
         return deps
 
@@ -130,7 +134,8 @@ class Process:
         source = self.price_source(conn)
         shared = shared_mint_price(self.redis, source, self.config.sell_check_interval_seconds,
                                    partial(price_history_repo.record, conn))
-        deps = sell_deps(self.config, source, shared, dispatcher or self.dispatcher)
+        dispatcher = dispatcher or self.dispatcher
+        deps = sell_deps(self.config, source, shared, dispatcher, outbox=_outbox(conn, dispatcher))
         deps.chain = self._optional_chain_executor()
         return deps
 
@@ -142,28 +147,42 @@ class Process:
             self._redis.close()
 
 
+def _outbox(conn: Connection, dispatcher: Dispatcher) -> Callable[[Event | None], Any]:
+    """Notifications written to conn's outbox (in the engine's transaction), delivered through the dispatcher."""
+    return partial(notification_service.emit, conn, dispatcher=dispatcher)
+
+
+def store(conn: Connection) -> PostgresStore:
+    """The trading store on this connection (what the engines receive in live trading)."""
+    return PostgresStore(conn)
+
+
 def buy_deps(config: Config, source: PriceSource, predict: Predictor, dispatcher: Dispatcher | None = None,
-             clock: Clock | None = None) -> BuyDeps:
-    """BuyDeps from parts (live trading passes a dispatcher; simulated runs a clock and none)."""
+             clock: Clock | None = None, outbox: Callable[[Event | None], Any] | None = None) -> BuyDeps:
+    """BuyDeps from parts (live trading passes a dispatcher and its outbox; simulated runs a clock and none)."""
     deps = BuyDeps(price_source=source, predict=predict, fee_bps=config.paper_fee_bps, clock=clock,
                    lease_seconds=config.prediction_lease_seconds, approval_ttl_seconds=config.approval_ttl_seconds)
     if dispatcher is not None:  # live trading: TRADING_HALTED holds; a prediction that waited too long is not acted on
         deps.config_halt = config.trading_halted or config.trading_halted_sells
         deps.on_position_opened = dispatcher.watch_position
-        deps.on_event = partial(notification_service.emit, dispatcher=dispatcher)
+        deps.on_order_placed = dispatcher.execute_order
         deps.max_age_seconds = config.prediction_max_age_seconds
+    if outbox is not None:
+        deps.on_event = outbox
     return deps
 
 
 def sell_deps(config: Config, source: PriceSource, mint_price: MintPrice | None = None,
-              dispatcher: Dispatcher | None = None, clock: Clock = utc_now) -> SellDeps:
-    """SellDeps from parts (live trading passes a dispatcher; simulated runs a clock and none)."""
+              dispatcher: Dispatcher | None = None, clock: Clock = utc_now,
+              outbox: Callable[[Event | None], Any] | None = None) -> SellDeps:
+    """SellDeps from parts (live trading passes a dispatcher and its outbox; simulated runs a clock and none)."""
     deps = SellDeps(price_source=source, fee_bps=config.paper_fee_bps, mint_price=mint_price, clock=clock)
     if dispatcher is not None:  # live trading: TRADING_HALTED=all halts sells (simulated runs ignore it)
         deps.config_halt_sells = config.trading_halted_sells
         deps.on_position_closed = dispatcher.unwatch_position
         deps.on_order_placed = dispatcher.execute_order
-        deps.on_event = partial(notification_service.emit, dispatcher=dispatcher)
+    if outbox is not None:
+        deps.on_event = outbox
     return deps
 
 

@@ -13,4 +13,5 @@ def evaluate_predictions(prediction_ids: list[str]) -> list[list[dict]]:
     process = bootstrap.process()
     with process.db() as conn:
         deps = process.buy_deps(conn)
-        return [evaluate_prediction(conn, UUID(prediction_id), deps) for prediction_id in prediction_ids]
+        store = bootstrap.store(conn)
+        return [evaluate_prediction(store, UUID(prediction_id), deps) for prediction_id in prediction_ids]

@@ -20,7 +20,7 @@ def check_position_job(position_id: str) -> dict:
     """
     process = bootstrap.process()
     with process.db() as conn:
-        outcome = check_position(conn, UUID(position_id), process.sell_deps(conn))
+        outcome = check_position(bootstrap.store(conn), UUID(position_id), process.sell_deps(conn))
     job = get_current_job()
     enqueued = job.enqueued_at.replace(tzinfo=UTC).timestamp() if job and job.enqueued_at else None
     return {"result": outcome["result"], "rule": outcome.get("rule"), "enqueued_at": enqueued, "done_at": time.time()}

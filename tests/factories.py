@@ -27,6 +27,7 @@ from app.services import wallets as wallet_service
 from app.services import workflows as workflow_service
 from app.services.buy_engine import BuyDeps, evaluate_prediction
 from app.services.sell_engine import SellDeps
+from app.store.postgres import PostgresStore
 
 WALLET_ALIAS = "w1"
 WALLET_BALANCE = Decimal("10")
@@ -211,7 +212,7 @@ class Predictor:
         self.probabilities = probabilities
         self.calls: list[int] = []
 
-    def __call__(self, conn: Connection, model_id: int, mint: str, at: datetime) -> float:
+    def __call__(self, model_id: int, mint: str, at: datetime) -> float:
         """The decided probability of model_id (raises it if it is an exception)."""
         self.calls.append(model_id)
         value = self.probabilities[model_id]
@@ -268,7 +269,7 @@ def bought_position(conn: Connection, trigger: int) -> dict[str, Any]:
     """A 0.05 SOL paper position bought by the BUY engine at ENTRY_PRICE (FEE_BPS fee) on WALLET_ALIAS; its row."""
     add_mint(conn)
     buy_workflow(conn, trigger)
-    evaluate_prediction(conn, store_prediction(conn, trigger, 0.9), buy_deps())
+    evaluate_prediction(PostgresStore(conn), store_prediction(conn, trigger, 0.9), buy_deps())
     return conn.execute("SELECT * FROM positions WHERE mint = %s AND status = 'OPEN'", (MINT,)).fetchone()
 
 
@@ -290,7 +291,7 @@ def upload_body(name: str, feature_names: list[str], seed: int = 0) -> dict[str,
 def engine_buy(conn: Connection, model_id: int, mint: str) -> dict[str, Any]:
     """The BUY engine buys `mint` (0.05 SOL at ENTRY_PRICE) on a 0.9 prediction of `model_id`; the new position."""
     add_mint(conn, mint)
-    evaluate_prediction(conn, store_prediction(conn, model_id, 0.9, mint=mint), buy_deps())
+    evaluate_prediction(PostgresStore(conn), store_prediction(conn, model_id, 0.9, mint=mint), buy_deps())
     return conn.execute("SELECT * FROM positions WHERE mint = %s AND status = 'OPEN'", (mint,)).fetchone()
 
 
@@ -299,7 +300,7 @@ def engine_sell_check(conn: Connection, position: dict[str, Any], factor: str, a
     from app.services.sell_engine import check_position
 
     clock = position["opened_at"] + after
-    return check_position(conn, position["id"], sell_deps(MovingPrice(ENTRY_PRICE * Decimal(factor)),
+    return check_position(PostgresStore(conn), position["id"], sell_deps(MovingPrice(ENTRY_PRICE * Decimal(factor)),
                                                           clock=lambda: clock))
 
 

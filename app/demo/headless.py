@@ -37,6 +37,7 @@ from app.services import wallets as wallet_service
 from app.services import workflows as workflow_service
 from app.services.buy_engine import BuyDeps, evaluate_prediction
 from app.services.sell_engine import SellDeps, check_position, sell_manually
+from app.store.postgres import PostgresStore
 
 DEMO_START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -81,8 +82,8 @@ def set_up(run: Run) -> None:
 
 
 def _buy_deps(run: Run) -> BuyDeps:
-    def predict(conn: Connection, model_id: int, mint: str, at: datetime) -> float:
-        return model_service.predict_for_mint(conn, model_id, mint, at, run.cache)[0]
+    def predict(model_id: int, mint: str, at: datetime) -> float:
+        return model_service.predict_for_mint(run.conn, model_id, mint, at, run.cache)[0]
 
     source = RecordingSource(sim_source(run.seed, run.clock), _recorder(run))
     return bootstrap.buy_deps(run.config, source, predict, clock=run.clock)
@@ -113,16 +114,17 @@ def tick(run: Run) -> None:
             item = {"mint": mint, "model_id": run.ids.trigger_model_id, "probability": probability,
                     "predicted_at": now}
             [stored] = prediction_service.submit_predictions(run.conn, [item], lambda ids: "headless")
-            evaluate_prediction(run.conn, stored["id"], buy_deps)
+            evaluate_prediction(PostgresStore(run.conn), stored["id"], buy_deps)
     for position_id in position_repo.open_ids(run.conn):
-        check_position(run.conn, position_id, sell_deps)
+        check_position(PostgresStore(run.conn), position_id, sell_deps)
 
 
 def close_all(run: Run) -> int:
     """Sell what is still open at the end (counted as 'end of demo')."""
     open_ids = position_repo.open_ids(run.conn)
     for position_id in open_ids:
-        sell_manually(run.conn, position_id, Decimal(100), _sell_deps(run), reason=CloseReason.END_OF_DEMO)
+        sell_manually(PostgresStore(run.conn), position_id, Decimal(100), _sell_deps(run),
+                      reason=CloseReason.END_OF_DEMO)
     return len(open_ids)
 
 

@@ -19,6 +19,7 @@ from app.repos import approvals as repo
 from app.repos import executions as execution_repo
 from app.repos import predictions as prediction_repo
 from app.services import buy_engine
+from app.store.postgres import PostgresStore
 
 log = logging.getLogger(__name__)
 
@@ -29,10 +30,14 @@ def list_approvals(conn: Connection, status: str | None, limit: int = 200) -> li
 
 
 def approve(conn: Connection, approval_id: UUID, key_name: str | None, deps: buy_engine.BuyDeps) -> dict[str, Any]:
-    """Approve a PENDING approval and buy through the engine's locked path; returns the approval with its outcome."""
+    """Approve a PENDING approval and buy through the engine's path; returns the approval with its outcome.
+
+    Paper: the buy is quoted and filled now. REAL: its PENDING order is reserved with the approval and a worker
+    sends it after the commit (`deps.on_order_placed`), sized from the chain balance.
+    """
     with conn.transaction():
         approval = _decide(conn, approval_id, ApprovalStatus.APPROVED, key_name)
-        outcome = buy_engine.buy_approved(conn, approval, key_name, deps)
+        outcome = buy_engine.buy_approved(PostgresStore(conn), approval, key_name, deps)
         repo.set_outcome(conn, approval_id, outcome)
         return repo.get(conn, approval_id)
 

@@ -43,6 +43,7 @@ from app.services import workflows as workflow_service
 from app.services.buy_engine import BuyDeps, evaluate_prediction
 from app.services.ports import Dispatcher
 from app.services.sell_engine import SellDeps, check_position
+from app.store.postgres import PostgresStore
 
 WALLET_ALIAS = "backtest"
 WORKFLOW_FIELDS = ("name", "type", "chain", "buy_amount_mode", "buy_amount_value", "sell_amount_pct",
@@ -316,7 +317,7 @@ class _Walker:
         opened = False
         while self.upcoming is not None and self.upcoming["predicted_at"] <= at:
             self.replay.clock.now = self.upcoming["predicted_at"]
-            outcomes = evaluate_prediction(self.replay.conn, self.upcoming["id"], self.buy)
+            outcomes = evaluate_prediction(PostgresStore(self.replay.conn), self.upcoming["id"], self.buy)
             opened = opened or any(outcome.get("position_id") for outcome in outcomes)
             self.upcoming = next(due, None)
         if opened:
@@ -324,7 +325,8 @@ class _Walker:
 
     def check_open(self) -> None:
         """One sell check of every open position at the clock's time."""
-        outcomes = [check_position(self.replay.conn, position_id, self.sell) for position_id in self.open_ids]
+        store = PostgresStore(self.replay.conn)
+        outcomes = [check_position(store, position_id, self.sell) for position_id in self.open_ids]
         if any(outcome.get("closed") or outcome["result"] == CheckResult.NOT_OPEN for outcome in outcomes):
             self.open_ids = position_repo.open_ids(self.replay.conn)
 
@@ -335,11 +337,11 @@ def check_times(start: datetime, end: datetime, step: timedelta) -> list[datetim
     return times + [end]
 
 
-def _predictor(replay: Replay) -> Callable[[Connection, int, str, datetime], float]:
+def _predictor(replay: Replay) -> Callable[[int, str, datetime], float]:
     staleness = timedelta(seconds=replay.config.feature_max_staleness_seconds)
 
-    def predict(conn: Connection, model_id: int, mint: str, at: datetime) -> float:
-        return model_service.predict_for_mint(conn, model_id, mint, at, replay.cache, staleness)[0]
+    def predict(model_id: int, mint: str, at: datetime) -> float:
+        return model_service.predict_for_mint(replay.conn, model_id, mint, at, replay.cache, staleness)[0]
     return predict
 
 

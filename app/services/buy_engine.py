@@ -17,8 +17,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from psycopg import Connection, errors
-
 from app.chain.rpc import ChainError
 from app.core.buy import BuyWorkflow, Decision, PredictionSignal, WalletState, condition_step, precheck, size_buy
 from app.core.chains import AmountMode, WorkflowType, load_stored_chain
@@ -30,20 +28,18 @@ from app.core.paper import buy_fill, buy_swap_lamports, price_per_token
 from app.core.solana import lamports_to_sol, sol_to_lamports
 from app.core.states import BuyOutcome, OrderState, PredictionStatus, TradeAction, WalletType
 from app.pricing.sources import PriceSource, PriceUnavailable
-from app.repos import approvals as approval_repo
-from app.repos import buy_candidates, coin_metrics, positions, trading_state
-from app.repos import executions as execution_repo
-from app.repos import orders as order_repo
-from app.repos import predictions as prediction_repo
-from app.repos import wallets as wallet_repo
 from app.services.chain_orders import NO_CHAIN
+from app.services.paper_quotes import REQUOTES, PaperQuotes, Requote
+from app.store.port import Row, SlotTaken, TradingStore
 
 if TYPE_CHECKING:
     from app.services.chain_orders import ChainExecutor, ChainResult
 
 log = logging.getLogger(__name__)
 
-Predictor = Callable[[Connection, int, str, datetime], float]
+Predictor = Callable[[int, str, datetime], float]  # (model_id, mint, at) -> probability
+Outcome = dict[str, Any]  # one workflow's result on a prediction, as stored in the prediction's outcomes
+Steps = tuple[dict[str, Any], ...]  # an execution's steps log so far
 
 
 @dataclass
@@ -54,7 +50,8 @@ class BuyDeps:
     predict: Predictor
     fee_bps: int
     on_position_opened: Callable[[UUID], None] = lambda position_id: None
-    on_event: Callable[[Connection, Event | None], Any] = lambda conn, event: None  # notifications (outbox)
+    on_order_placed: Callable[[UUID], None] = lambda order_id: None  # an approved REAL buy: a worker sends it
+    on_event: Callable[[Event | None], Any] = lambda event: None  # notifications (the outbox, in the same transaction)
     clock: Clock | None = None  # None: the database's now(); set for simulated time
     lease_seconds: float = 20.0  # an evaluation's claim on its prediction, renewed per workflow
     max_age_seconds: float | None = None  # a prediction received longer ago is EXPIRED, not evaluated
@@ -67,11 +64,27 @@ class BuyDeps:
 class _Evaluation:
     """One prediction's evaluation: its trigger data and a per-model probability cache."""
 
-    prediction: dict[str, Any]
+    prediction: Row
     deps: BuyDeps
     probabilities: dict[int, tuple[float | None, str | None]] = field(default_factory=dict)
-    approval: dict[str, Any] | None = None  # the approved approval this evaluation buys for
+    approval: Row | None = None  # the approved approval this evaluation buys for
     spendable_lamports: int | None = None  # a REAL wallet's SOL on chain minus the reserve, read before locking
+    known_decimals: dict[str, int | None] = field(default_factory=dict)
+    quotes: PaperQuotes | None = None  # a paper buy's quotes by swap lamports, taken with no transaction open
+
+    def decimals(self, store: TradingStore) -> int | None:
+        """The mint's decimals (read once per evaluation)."""
+        mint = self.prediction["mint"]
+        if mint not in self.known_decimals:
+            self.known_decimals[mint] = store.mint_decimals(mint)
+        return self.known_decimals[mint]
+
+    def paper_quotes(self) -> PaperQuotes:
+        """This evaluation's paper quotes (of its mint, at its decimals)."""
+        if self.quotes is None:
+            mint, decimals = self.prediction["mint"], self.known_decimals.get(self.prediction["mint"])
+            self.quotes = PaperQuotes(lambda lamports: self.deps.price_source.quote_buy(mint, decimals, lamports))
+        return self.quotes
 
     @property
     def signal(self) -> PredictionSignal:
@@ -86,106 +99,113 @@ class _Evaluation:
         return trigger_data(self.prediction)
 
 
-def trigger_data(p: dict[str, Any]) -> dict[str, Any]:
+def trigger_data(p: Row) -> dict[str, Any]:
     """An execution's trigger_data: the prediction that caused it."""
     return {"prediction_id": str(p["id"]), "client_id": p["client_id"], "model_id": p["model_id"],
             "probability": p["probability"], "prediction": p["prediction"], "tag": p["tag"],
             "timestamp": p["predicted_at"].isoformat()}
 
 
-def buy_approved(conn: Connection, approval: dict[str, Any], key_name: str | None, deps: BuyDeps) -> dict[str, Any]:
-    """Buy for an approved approval through the engine's locked path: every check again on fresh state, then the buy.
+def buy_approved(store: TradingStore, approval: Row, key_name: str | None, deps: BuyDeps) -> Outcome:
+    """Buy for an approved approval through the engine's path: every check again on fresh state, then the buy.
 
-    The execution (EXECUTED, REJECTED or ERROR) references the approval; the execution's unique index on
-    (prediction, workflow) keeps it to one buy.
+    Paper: quoted, then filled. REAL: sized from the chain balance (minus the reserve), its PENDING order
+    reserved and handed to a worker (`deps.on_order_placed`, after the caller commits). The execution references
+    the approval; the execution's unique index on (prediction, workflow) keeps it to one buy.
     """
-    prediction = prediction_repo.get(conn, approval["prediction_id"])
-    row = buy_candidates.workflow_for_buy(conn, approval["workflow_id"], approval["mint"])
+    prediction = store.get_prediction(approval["prediction_id"])
+    row = store.buy_candidate(approval["workflow_id"], approval["mint"])
     if prediction is None or row is None:
         return {"result": BuyOutcome.SKIPPED.value, "reason": "the prediction or workflow is gone",
                 "execution_id": None}
     ev = _Evaluation(prediction, deps, approval=approval)
     steps = (*approval["steps_log"], {"step": "approval", "result": "approved", "by": key_name})
-    return _buy(conn, ev, row, _workflow(row), steps)
+    if row["wallet_type"] == WalletType.REAL:
+        problem = _read_chain_balance(ev, row)
+        if problem is not None:
+            return _conclude(store, ev, row, BuyOutcome.ERROR, steps, problem)
+    _quote_ahead(store, ev, row, _workflow(row))
+    return _buy(store, ev, row, _workflow(row), steps, send=False)
 
 
-def evaluate_prediction(conn: Connection, prediction_id: UUID, deps: BuyDeps) -> list[dict[str, Any]]:
+def evaluate_prediction(store: TradingStore, prediction_id: UUID, deps: BuyDeps) -> list[Outcome]:
     """Evaluate one stored prediction against its BUY workflows; returns (and stores) the outcome per workflow.
 
     The prediction is claimed first (a lease, renewed per workflow): a second evaluator gets the stored
     outcomes instead, and one whose worker died loses the claim so the scheduler's sweep can requeue it.
     """
-    prediction = prediction_repo.claim(conn, prediction_id, deps.lease_seconds)
+    prediction = store.claim_prediction(prediction_id, deps.lease_seconds)
     if prediction is None or prediction["model_id"] is None:
-        return _final_outcomes(conn, prediction_id, prediction)
+        return _final_outcomes(store, prediction_id, prediction)
     if deps.max_age_seconds is not None and prediction["age_seconds"] > deps.max_age_seconds:
-        return _expire(conn, prediction, deps.max_age_seconds)
+        return _expire(store, prediction, deps.max_age_seconds)
     evaluation = _Evaluation(prediction, deps)
     outcomes = []
-    for row in buy_candidates.active_for_trigger(conn, prediction["model_id"], prediction["mint"]):
-        prediction_repo.renew_claim(conn, prediction_id)
-        outcomes.append(_evaluate_guarded(conn, evaluation, row))
-    prediction_repo.mark_evaluated(conn, prediction_id, outcomes)
+    for row in store.buy_candidates(prediction["model_id"], prediction["mint"]):
+        store.renew_claim(prediction_id)
+        outcomes.append(_evaluate_guarded(store, evaluation, row))
+    store.mark_evaluated(prediction_id, outcomes)
     return outcomes
 
 
-def _final_outcomes(conn: Connection, prediction_id: UUID, claimed: dict[str, Any] | None) -> list[dict[str, Any]]:
+def _final_outcomes(store: TradingStore, prediction_id: UUID, claimed: Row | None) -> list[Outcome]:
     """What is stored for a prediction this evaluator cannot (or need not) evaluate."""
     if claimed is not None:  # its model was deleted: nothing can trigger on it
-        prediction_repo.mark_evaluated(conn, prediction_id, [])
-    stored = prediction_repo.get(conn, prediction_id)
+        store.mark_evaluated(prediction_id, [])
+    stored = store.get_prediction(prediction_id)
     return [] if stored is None else stored["outcomes"]
 
 
-def _expire(conn: Connection, prediction: dict[str, Any], max_age_seconds: float) -> list[dict[str, Any]]:
+def _expire(store: TradingStore, prediction: Row, max_age_seconds: float) -> list[Outcome]:
     outcomes = [{"result": PredictionStatus.EXPIRED.value.lower(),
                  "reason": f"received {prediction['age_seconds']:.0f} s ago, older than the {max_age_seconds:.0f} s "
                            "limit (PREDICTION_MAX_AGE_SECONDS): too old to act on"}]
-    prediction_repo.mark_evaluated(conn, prediction["id"], outcomes, PredictionStatus.EXPIRED)
+    store.mark_evaluated(prediction["id"], outcomes, PredictionStatus.EXPIRED)
     return outcomes
 
 
-def _evaluate_guarded(conn: Connection, ev: _Evaluation, row: dict[str, Any]) -> dict[str, Any]:
+def _evaluate_guarded(store: TradingStore, ev: _Evaluation, row: Row) -> Outcome:
     """One workflow's evaluation; an unexpected failure becomes its logged ERROR, not the whole job's."""
     try:
-        return _evaluate_workflow(conn, ev, row)
+        return _evaluate_workflow(store, ev, row)
     except Exception as exc:
         log.exception("BUY workflow %s failed on prediction %s", row["id"], ev.prediction["id"])
-        return _log_error(conn, ev, row, (), f"internal error: {type(exc).__name__}: {exc}")
+        return _log_error(store, ev, row, (), f"internal error: {type(exc).__name__}: {exc}")
 
 
-def _workflow(row: dict[str, Any]) -> BuyWorkflow:
+def _workflow(row: Row) -> BuyWorkflow:
     return BuyWorkflow(row["id"], row["name"], load_stored_chain(WorkflowType.BUY, row["chain"]),
                        AmountMode(row["buy_amount_mode"]), row["buy_amount_value"], row["cooldown_seconds"],
                        row["max_open_positions"])
 
 
-def _precheck(ev: _Evaluation, workflow: BuyWorkflow, state: dict[str, Any]) -> Decision:
+def _precheck(ev: _Evaluation, workflow: BuyWorkflow, state: Row) -> Decision:
     wallet = WalletState(state["virtual_sol_balance"], state["open_positions"], state["holds_mint"])
     now = ev.deps.clock() if ev.deps.clock else state["db_now"]
     return precheck(workflow, wallet, ev.signal, state["last_executed_at"], now)
 
 
-def _evaluate_workflow(conn: Connection, ev: _Evaluation, row: dict[str, Any]) -> dict[str, Any]:
+def _evaluate_workflow(store: TradingStore, ev: _Evaluation, row: Row) -> Outcome:
     workflow = _workflow(row)
     first = _precheck(ev, workflow, row)
     if not first.goes_on:
-        return _conclude(conn, ev, row, first.outcome, first.steps, first.reason)
+        return _conclude(store, ev, row, first.outcome, first.steps, first.reason)
     steps = first.steps
     for index, condition in enumerate(workflow.chain.conditions):
-        probability, error = _probability(conn, ev, condition.model_id)
+        probability, error = _probability(store, ev, condition.model_id)
         decision = condition_step(index, condition, probability, error)
         steps += decision.steps
         if not decision.goes_on:
-            return _conclude(conn, ev, row, decision.outcome, steps, decision.reason)
+            return _conclude(store, ev, row, decision.outcome, steps, decision.reason)
     if row["wallet_type"] == WalletType.REAL:
         problem = _read_chain_balance(ev, row)
         if problem is not None:
-            return _conclude(conn, ev, row, BuyOutcome.ERROR, steps, problem)
-    return _buy(conn, ev, row, workflow, steps)
+            return _conclude(store, ev, row, BuyOutcome.ERROR, steps, problem)
+    _quote_ahead(store, ev, row, workflow)
+    return _buy(store, ev, row, workflow, steps)
 
 
-def _read_chain_balance(ev: _Evaluation, row: dict[str, Any]) -> str | None:
+def _read_chain_balance(ev: _Evaluation, row: Row) -> str | None:
     """Read a REAL wallet's spendable SOL from the chain (outside any transaction); why not, when it cannot."""
     if ev.deps.chain is None:
         return f"{NO_CHAIN} to trade this wallet"
@@ -196,52 +216,76 @@ def _read_chain_balance(ev: _Evaluation, row: dict[str, Any]) -> str | None:
     return None
 
 
-def _probability(conn: Connection, ev: _Evaluation, model_id: int) -> tuple[float | None, str | None]:
+def _probability(store: TradingStore, ev: _Evaluation, model_id: int) -> tuple[float | None, str | None]:
     """The model's on-demand probability for the mint at the prediction's time, computed once per evaluation."""
     if model_id not in ev.probabilities:
         try:
-            ev.probabilities[model_id] = (ev.deps.predict(conn, model_id, ev.prediction["mint"],
+            ev.probabilities[model_id] = (ev.deps.predict(model_id, ev.prediction["mint"],
                                                           ev.prediction["predicted_at"]), None)
         except Exception as exc:  # noqa: BLE001 - any failure is this condition's ERROR, with its message
             ev.probabilities[model_id] = (None, str(exc) or type(exc).__name__)
     return ev.probabilities[model_id]
 
 
-def _buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], workflow: BuyWorkflow,
-         steps: tuple[dict[str, Any], ...]) -> dict[str, Any]:
-    try:
-        with conn.transaction():
-            outcome = _buy_locked(conn, ev, row, workflow, steps)
-    except errors.UniqueViolation:
-        return _outcome(row, BuyOutcome.SKIPPED, "a concurrent evaluation bought this mint for the wallet first")
-    except PriceUnavailable as exc:
-        return _log_error(conn, ev, row, (*steps, {"step": "quote", "result": "error", "error": str(exc)}),
-                          f"no price: {exc}")
-    if "order" in outcome:
-        return _run_chain_order(conn, ev, row, outcome["order"])
-    if outcome.get("position_id"):
-        ev.deps.on_position_opened(UUID(outcome["position_id"]))
-    return outcome
+def _buy(store: TradingStore, ev: _Evaluation, row: Row, workflow: BuyWorkflow, steps: Steps,
+         send: bool = True) -> Outcome:
+    """Apply the buy in one short transaction that re-checks everything on fresh state; a paper buy's quote is
+    taken before it (no lock held across the network) and taken again if the amount changed meanwhile.
+    A reserved REAL order is sent now (`send`) or handed to a worker."""
+    for _ in range(REQUOTES + 1):
+        try:
+            outcome = _apply_buy(store, ev, row, workflow, steps)
+        except Requote as requote:
+            ev.paper_quotes().take(requote.amount)
+            continue
+        except SlotTaken:
+            return _outcome(row, BuyOutcome.SKIPPED, "a concurrent evaluation bought this mint for the wallet first")
+        except PriceUnavailable as exc:
+            return _log_error(store, ev, row, (*steps, {"step": "quote", "result": "error", "error": str(exc)}),
+                              f"no price: {exc}")
+        if "order" in outcome:
+            return _send_order(store, ev, row, outcome["order"], send)
+        if outcome.get("position_id"):
+            ev.deps.on_position_opened(UUID(outcome["position_id"]))
+        return outcome
+    return _log_error(store, ev, row, steps, f"the amount to buy kept changing over {REQUOTES + 1} quotes")
 
 
-def _buy_locked(conn: Connection, ev: _Evaluation, row: dict[str, Any], workflow: BuyWorkflow,
-                steps: tuple[dict[str, Any], ...]) -> dict[str, Any]:
-    state = buy_candidates.lock_for_buy(conn, workflow.id, ev.prediction["mint"])
+def _apply_buy(store: TradingStore, ev: _Evaluation, row: Row, workflow: BuyWorkflow, steps: Steps) -> Outcome:
+    with store.transaction():
+        return _buy_locked(store, ev, row, workflow, steps)
+
+
+def _quote_ahead(store: TradingStore, ev: _Evaluation, row: Row, workflow: BuyWorkflow) -> None:
+    """A paper buy: quote the amount the unlocked snapshot sizes, before any lock (the apply re-sizes on fresh
+    state and re-quotes if it differs). Nothing to quote for REAL wallets, approvals to wait for, unknown decimals."""
+    if row["wallet_type"] != WalletType.TEST or (row.get("require_approval") and ev.approval is None):
+        return
+    if ev.decimals(store) is None:
+        return
+    sized = size_buy(_scaled(ev, workflow)[0], row["virtual_sol_balance"])
+    if sized.goes_on:
+        ev.paper_quotes().take(buy_swap_lamports(sol_to_lamports(sized.amount_sol), ev.deps.fee_bps)[1])
+
+
+def _buy_locked(store: TradingStore, ev: _Evaluation, row: Row, workflow: BuyWorkflow,
+                steps: Steps) -> Outcome:
+    state = store.lock_buy_state(workflow.id, ev.prediction["mint"])
     if state is None or not state["is_active"] or not state["trading_enabled"]:
         return _outcome(row, BuyOutcome.SKIPPED, "workflow or wallet switched off meanwhile")
     state = _with_chain_balance(ev, state)
-    checked = _recheck(conn, ev, workflow, state)
+    checked = _recheck(store, ev, workflow, state)
     steps += checked.steps
     if not checked.goes_on:
-        return _conclude(conn, ev, row, checked.outcome, steps, checked.reason)
-    sized = _size_within_limits(conn, ev, workflow, state)
+        return _conclude(store, ev, row, checked.outcome, steps, checked.reason)
+    sized = _size_within_limits(store, ev, workflow, state)
     steps += sized.steps
     if not sized.goes_on:
-        return _conclude(conn, ev, row, sized.outcome, steps, sized.reason)
-    return _place_buy(conn, ev, row, sized.amount_sol, steps)
+        return _conclude(store, ev, row, sized.outcome, steps, sized.reason)
+    return _place_buy(store, ev, row, sized.amount_sol, steps)
 
 
-def _with_chain_balance(ev: _Evaluation, state: dict[str, Any]) -> dict[str, Any]:
+def _with_chain_balance(ev: _Evaluation, state: Row) -> Row:
     """REAL wallets: the balance to size and check against is the chain's (less the reserve and open buys)."""
     if ev.spendable_lamports is None:
         return state
@@ -249,25 +293,24 @@ def _with_chain_balance(ev: _Evaluation, state: dict[str, Any]) -> dict[str, Any
     return {**state, "virtual_sol_balance": lamports_to_sol(spendable)}
 
 
-def _place_buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], amount_sol: Decimal,
-               steps: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+def _place_buy(store: TradingStore, ev: _Evaluation, row: Row, amount_sol: Decimal,
+               steps: Steps) -> Outcome:
     """Every check passed: wait for approval, reserve a REAL order, or fill on paper."""
-    mint_row = coin_metrics.get_mint(conn, ev.prediction["mint"])
-    decimals = None if mint_row is None else mint_row["decimals"]
+    decimals = ev.decimals(store)
     if decimals is None and row["wallet_type"] == WalletType.TEST:
-        return _conclude(conn, ev, row, BuyOutcome.ERROR, steps,
+        return _conclude(store, ev, row, BuyOutcome.ERROR, steps,
                          "decimals of this mint are unknown: POST /api/coins/{mint}/metrics with \"decimals\"")
     if row.get("require_approval") and ev.approval is None:
-        return _await_approval(conn, ev, row, amount_sol, steps)
+        return _await_approval(store, ev, row, amount_sol, steps)
     if row["wallet_type"] == WalletType.REAL:
-        return _reserve_buy(conn, ev, row, amount_sol, steps)
-    return _fill_buy(conn, ev, row, amount_sol, decimals, steps)
+        return _reserve_buy(store, ev, row, amount_sol, steps)
+    return _fill_buy(store, ev, row, amount_sol, decimals, steps)
 
 
-def _reserve_buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], amount_sol: Decimal,
-                 steps: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+def _reserve_buy(store: TradingStore, ev: _Evaluation, row: Row, amount_sol: Decimal,
+                 steps: Steps) -> Outcome:
     """A REAL buy: reserve its PENDING order (the wallet/mint slot, by unique index); it is sent after commit."""
-    order = order_repo.insert(conn, {
+    order = store.insert_order({
         "wallet_id": row["wallet_id"], "side": TradeAction.BUY, "mint": ev.prediction["mint"], "is_paper": False,
         "workflow_id": row["id"], "prediction_id": ev.prediction["id"], "in_amount": sol_to_lamports(amount_sol),
         "slippage_bps": row.get("slippage_bps"), "at": ev.at(),
@@ -275,35 +318,35 @@ def _reserve_buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], amount_
     return {"order": order}
 
 
-def _await_approval(conn: Connection, ev: _Evaluation, row: dict[str, Any], amount_sol: Decimal,
-                    steps: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+def _await_approval(store: TradingStore, ev: _Evaluation, row: Row, amount_sol: Decimal,
+                    steps: Steps) -> Outcome:
     """Every check passed: store a PENDING approval (with the steps so far) instead of buying, and notify it."""
     steps += ({"step": "approval", "result": "waiting", "amount_sol": str(amount_sol)},)
-    stored = approval_repo.insert(conn, {
+    stored = store.insert_approval({
         "prediction_id": ev.prediction["id"], "workflow_id": row["id"], "mint": ev.prediction["mint"],
         "amount_sol": amount_sol, "steps_log": list(steps), "ttl_seconds": ev.deps.approval_ttl_seconds,
         "at": ev.at()})
     if stored is None:
         return _outcome(row, BuyOutcome.SKIPPED, "an approval already waits for this prediction and workflow")
-    ev.deps.on_event(conn, Event(EventKind.APPROVAL_WAITING, f"approval:{stored['id']}", {
+    ev.deps.on_event(Event(EventKind.APPROVAL_WAITING, f"approval:{stored['id']}", {
         "approval_id": str(stored["id"]), "workflow_name": row["name"], "mint": ev.prediction["mint"],
         "amount_sol": str(amount_sol), "expires_at": stored["expires_at"].isoformat()}, row["id"]))
     return {**_outcome(row, BuyOutcome.AWAITING_APPROVAL, "waiting for approval (POST /api/approvals/{id}/approve)"),
             "approval_id": str(stored["id"])}
 
 
-def _recheck(conn: Connection, ev: _Evaluation, workflow: BuyWorkflow, state: dict[str, Any]) -> Decision:
+def _recheck(store: TradingStore, ev: _Evaluation, workflow: BuyWorkflow, state: Row) -> Decision:
     """Under the wallet's lock: the halt, the first pass's rules on fresh state, the workflow's filters."""
-    halted = halt_check(_halt(conn, ev.deps))  # after the wallet lock: a halt waits for this transaction
+    halted = halt_check(_halt(store, ev.deps))  # after the wallet lock: a halt waits for this transaction
     if not halted.goes_on:
         return halted
     again = _precheck(ev, workflow, state)
     if not again.goes_on:
         return Decision(again.outcome, again.steps[1:], again.reason)
-    return _filters(conn, ev, workflow)
+    return _filters(store, ev, workflow)
 
 
-def _filters(conn: Connection, ev: _Evaluation, workflow: BuyWorkflow) -> Decision:
+def _filters(store: TradingStore, ev: _Evaluation, workflow: BuyWorkflow) -> Decision:
     """The workflow's mint lists, then its market minimums against the mint's latest metrics point."""
     filters = workflow.chain.filters
     if filters is None:
@@ -311,27 +354,32 @@ def _filters(conn: Connection, ev: _Evaluation, workflow: BuyWorkflow) -> Decisi
     listed = mint_list_check(filters, ev.prediction["mint"])
     if not listed.goes_on or not filters.needs_metrics:
         return listed
-    row = coin_metrics.latest_market_point(conn, ev.prediction["mint"], ev.at())
+    row = store.latest_market_point(ev.prediction["mint"], ev.at())
     point = None if row is None else MarketPoint(row["ts"], row["liquidity_sol"], row["volume_sol"])
     market = market_check(filters, point)
     return Decision(market.outcome, (*listed.steps, *market.steps), market.reason)
 
 
-def _halt(conn: Connection, deps: BuyDeps) -> HaltState:
+def _halt(store: TradingStore, deps: BuyDeps) -> HaltState:
     """The halt in force, its row share-locked for the rest of the buy's transaction."""
-    stored = trading_state.read_for_buy(conn)
+    stored = store.halt_state(lock=True)
     state = None if stored is None else HaltState(stored["halted"], stored["halt_sells"], stored["reason"],
                                                   stored["halted_at"])
     return effective_halt(state, deps.config_halt)
 
 
-def _size_within_limits(conn: Connection, ev: _Evaluation, workflow: BuyWorkflow, state: dict[str, Any]) -> Decision:
+def _scaled(ev: _Evaluation, workflow: BuyWorkflow) -> tuple[BuyWorkflow, Steps]:
+    """The workflow with its amount scaled by the prediction's confidence (when sizing is set), and that step."""
+    if workflow.chain.sizing is None:
+        return workflow, ()
+    value, step = confidence_amount(workflow.chain.sizing, workflow.amount_value,
+                                    workflow.chain.trigger.min_probability, ev.signal.probability)
+    return replace(workflow, amount_value=value), (step,)
+
+
+def _size_within_limits(store: TradingStore, ev: _Evaluation, workflow: BuyWorkflow, state: Row) -> Decision:
     """Confidence sizing (if set), size_buy, then the wallet's limits on that amount (usage read under the lock)."""
-    scaled: tuple[dict[str, Any], ...] = ()
-    if workflow.chain.sizing is not None:
-        value, step = confidence_amount(workflow.chain.sizing, workflow.amount_value,
-                                        workflow.chain.trigger.min_probability, ev.signal.probability)
-        workflow, scaled = replace(workflow, amount_value=value), (step,)
+    workflow, scaled = _scaled(ev, workflow)
     sized = size_buy(workflow, state["virtual_sol_balance"])
     sized = Decision(sized.outcome, (*scaled, *sized.steps), sized.reason, sized.amount_sol)
     if not sized.goes_on:
@@ -340,7 +388,7 @@ def _size_within_limits(conn: Connection, ev: _Evaluation, workflow: BuyWorkflow
                           state["breaker_tripped_at"], state["breaker_reason"])
     usage = DailyUsage(0, Decimal(0))
     if limits.configured:
-        used = buy_candidates.daily_usage(conn, state["wallet_id"], ev.at())
+        used = store.daily_usage(state["wallet_id"], ev.at())
         usage = DailyUsage(used["buys_today"], used["realized_pnl_today_sol"])
     limited = limits_check(limits, usage, sized.amount_sol, state["virtual_sol_balance"])
     if not limited.goes_on:
@@ -348,25 +396,26 @@ def _size_within_limits(conn: Connection, ev: _Evaluation, workflow: BuyWorkflow
     return Decision(None, (*sized.steps, *limited.steps), amount_sol=sized.amount_sol)
 
 
-def _fill_buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], amount_sol: Decimal, decimals: int,
-              steps: tuple[dict[str, Any], ...]) -> dict[str, Any]:
-    """A paper buy: quote the post-fee SOL, then book the fill with its FILLED paper order."""
+def _fill_buy(store: TradingStore, ev: _Evaluation, row: Row, amount_sol: Decimal, decimals: int,
+              steps: Steps) -> Outcome:
+    """A paper buy: the post-fee SOL's quote (taken before this transaction), then the fill booked with its FILLED
+    paper order."""
     mint = ev.prediction["mint"]
     total = sol_to_lamports(amount_sol)
     fee, swap = buy_swap_lamports(total, ev.deps.fee_bps)
-    quote = ev.deps.price_source.quote_buy(mint, decimals, swap)
+    quote = ev.paper_quotes().for_fill(swap)
     steps += ({"step": "quote", "source": quote.source, "in_lamports": swap, "fee_lamports": fee,
                "out_raw": str(quote.amount_out), "details": quote.details, "result": "passed"},)
     if quote.amount_out <= 0:
-        return _conclude(conn, ev, row, BuyOutcome.REJECTED, steps, "the quote returns no tokens for this amount")
+        return _conclude(store, ev, row, BuyOutcome.REJECTED, steps, "the quote returns no tokens for this amount")
     fill = buy_fill(total, ev.deps.fee_bps, quote.amount_out, decimals)
-    order = order_repo.insert(conn, {
+    order = store.insert_order({
         "wallet_id": row["wallet_id"], "side": TradeAction.BUY, "mint": mint, "state": OrderState.FILLED,
         "is_paper": True, "workflow_id": row["id"], "prediction_id": ev.prediction["id"], "in_amount": swap,
         "quoted_out": quote.amount_out, "out_amount": fill.tokens_raw, "fee_lamports": fee, "at": ev.at()})
     booked = BookedBuy(order["id"], fill.tokens_raw, amount_sol, fill.price_sol, lamports_to_sol(fill.fee_lamports),
                        decimals)
-    return _book_buy(conn, ev, row, booked, steps)
+    return _book_buy(store, ev, row, booked, steps)
 
 
 @dataclass(frozen=True)
@@ -382,72 +431,82 @@ class BookedBuy:
     signature: str | None = None
 
 
-def _book_buy(conn: Connection, ev: _Evaluation, row: dict[str, Any], fill: BookedBuy,
-              steps: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+def _book_buy(store: TradingStore, ev: _Evaluation, row: Row, fill: BookedBuy,
+              steps: Steps) -> Outcome:
     """Write the position, the trade, the wallet's debit (paper only) and the EXECUTED execution of a filled buy."""
     mint, paper = ev.prediction["mint"], fill.signature is None
-    position_id = positions.insert_open(conn, {
+    position_id = store.insert_position({
         "wallet_id": row["wallet_id"], "mint": mint, "decimals": fill.decimals, "tokens_raw": fill.tokens_raw,
         "sol_spent": fill.sol_spent, "price_sol": fill.price_sol, "workflow_id": row["id"], "at": ev.at()})
-    trade_id = positions.insert_trade(conn, {
+    trade_id = store.insert_trade({
         "wallet_id": row["wallet_id"], "position_id": position_id, "workflow_id": row["id"], "mint": mint,
         "action": TradeAction.BUY, "sol_amount": fill.sol_spent, "token_amount_raw": fill.tokens_raw,
         "price_sol": fill.price_sol, "fee_sol": fill.fee_sol, "at": ev.at(), "order_id": fill.order_id,
         "is_paper": paper, "tx_signature": fill.signature})
     if paper:
-        wallet_repo.debit(conn, row["wallet_id"], fill.sol_spent)
+        store.debit(row["wallet_id"], fill.sol_spent)
     steps += ({"step": "execute_buy", "result": "executed", "tokens_raw": str(fill.tokens_raw),
                "entry_price_sol": str(fill.price_sol), "sol_spent": str(fill.sol_spent),
                **({} if paper else {"signature": fill.signature})},)
-    outcome = _conclude(conn, ev, row, BuyOutcome.EXECUTED, steps, None, trade_log_id=trade_id, position_id=position_id)
+    outcome = _conclude(store, ev, row, BuyOutcome.EXECUTED, steps, None, trade_log_id=trade_id,
+                        position_id=position_id)
     if outcome["execution_id"] is None:
-        raise errors.UniqueViolation("execution already logged for this prediction and workflow")
-    order_repo.link(conn, fill.order_id, execution_id=outcome["execution_id"], trade_log_id=trade_id,
+        raise SlotTaken("execution already logged for this prediction and workflow")
+    store.link_order(fill.order_id, execution_id=outcome["execution_id"], trade_log_id=trade_id,
                     position_id=position_id)
     return {**outcome, "position_id": str(position_id), "order_id": str(fill.order_id)}
 
 
-def _run_chain_order(conn: Connection, ev: _Evaluation, row: dict[str, Any], order: dict[str, Any]) -> dict[str, Any]:
+def _send_order(store: TradingStore, ev: _Evaluation, row: Row, order: Row, send: bool) -> Outcome:
+    """Send a reserved REAL buy now, or hand it to a worker (the caller's transaction must commit first)."""
+    if send:
+        return _run_chain_order(store, ev, row, order)
+    ev.deps.on_order_placed(order["id"])
+    return {**_outcome(row, BuyOutcome.ORDER_SENT, f"order {order['id']} reserved; a worker sends it"),
+            "order_id": str(order["id"])}
+
+
+def _run_chain_order(store: TradingStore, ev: _Evaluation, row: Row, order: Row) -> Outcome:
     """Send a reserved REAL buy (no transaction open) and apply its result; one still in flight is the reconciler's."""
     try:
-        result = ev.deps.chain.run(conn, order)
+        result = ev.deps.chain.run(store, order)
     except Exception:  # the order stays open: never an ERROR execution here that its fill could not replace
         log.exception("REAL buy order %s failed unexpectedly; the reconciler resolves it", order["id"])
         result = None
     if result is None or not result.final:
         return {**_outcome(row, BuyOutcome.ORDER_SENT, f"order {order['id']} sent; the reconciler confirms it"),
                 "order_id": str(order["id"])}
-    return apply_buy_order(conn, order["id"], result, ev.deps)
+    return apply_buy_order(store, order["id"], result, ev.deps)
 
 
-def apply_buy_order(conn: Connection, order_id: UUID, result: ChainResult, deps: BuyDeps) -> dict[str, Any]:
+def apply_buy_order(store: TradingStore, order_id: UUID, result: ChainResult, deps: BuyDeps) -> Outcome:
     """Apply a REAL buy order's final result exactly once: its position and EXECUTED execution, or an ERROR one."""
-    with conn.transaction():
-        order = order_repo.finish(conn, order_id, (OrderState.PENDING, OrderState.SENT), result.figures())
+    with store.transaction():
+        order = store.finish_order(order_id, (OrderState.PENDING, OrderState.SENT), result.figures())
         if order is None:
             return {"result": BuyOutcome.SKIPPED.value, "reason": "this order's result was applied already",
                     "execution_id": None, "order_id": str(order_id)}
-        ev, row = _evaluation_of(conn, order, deps)
+        ev, row = _evaluation_of(store, order, deps)
         steps = (*order["context"].get("steps", ()), result.step(order))
         if result.state is not OrderState.FILLED:
-            outcome = _conclude(conn, ev, row, BuyOutcome.ERROR, steps, f"order {result.state.value}: {result.error}")
-            order_repo.link(conn, order_id, execution_id=outcome["execution_id"])
+            outcome = _conclude(store, ev, row, BuyOutcome.ERROR, steps, f"order {result.state.value}: {result.error}")
+            store.link_order(order_id, execution_id=outcome["execution_id"])
             return {**outcome, "order_id": str(order_id)}
-        outcome = _book_buy(conn, ev, row, _booked_chain_buy(order, result), steps)
+        outcome = _book_buy(store, ev, row, _booked_chain_buy(order, result), steps)
     deps.on_position_opened(UUID(outcome["position_id"]))
     return outcome
 
 
-def _evaluation_of(conn: Connection, order: dict[str, Any], deps: BuyDeps) -> tuple[_Evaluation, dict[str, Any]]:
+def _evaluation_of(store: TradingStore, order: Row, deps: BuyDeps) -> tuple[_Evaluation, Row]:
     """The evaluation and workflow row a stored buy order was reserved for (to log its execution)."""
-    prediction = prediction_repo.get(conn, order["prediction_id"])
-    row = buy_candidates.workflow_for_buy(conn, order["workflow_id"], order["mint"])
+    prediction = store.get_prediction(order["prediction_id"])
+    row = store.buy_candidate(order["workflow_id"], order["mint"])
     approval_id = order["context"].get("approval_id")
     approval = None if approval_id is None else {"id": UUID(approval_id)}
     return _Evaluation(prediction, deps, approval=approval), row
 
 
-def _booked_chain_buy(order: dict[str, Any], result: ChainResult) -> BookedBuy:
+def _booked_chain_buy(order: Row, result: ChainResult) -> BookedBuy:
     """The actual fill of a landed buy: tokens received, SOL spent (swap + network fee; rent apart), entry price."""
     fill = result.fill
     price = price_per_token(fill.swap_lamports, fill.token_change_raw, fill.decimals)
@@ -455,26 +514,26 @@ def _booked_chain_buy(order: dict[str, Any], result: ChainResult) -> BookedBuy:
                      price, lamports_to_sol(fill.fee_lamports), fill.decimals, signature=result.signature)
 
 
-def _conclude(conn: Connection, ev: _Evaluation, row: dict[str, Any], outcome: BuyOutcome,
-              steps: tuple[dict[str, Any], ...], reason: str | None, **links: Any) -> dict[str, Any]:
+def _conclude(store: TradingStore, ev: _Evaluation, row: Row, outcome: BuyOutcome,
+              steps: Steps, reason: str | None, **links: Any) -> Outcome:
     """Log REJECTED / ERROR / EXECUTED executions (ignored and skipped ones are only recorded on the prediction)."""
     result = outcome.execution_result
     if result is None:
         return _outcome(row, outcome, reason)
-    execution_id = execution_repo.insert(conn, {
+    execution_id = store.insert_execution({
         "workflow_id": row["id"], "mint": ev.prediction["mint"], "trigger_data": ev.trigger_data(),
         "steps_log": list(steps), "result": result, "prediction_id": ev.prediction["id"],
         "error_message": reason if outcome is BuyOutcome.ERROR else None, "at": ev.at(),
         "approval_id": None if ev.approval is None else ev.approval["id"], **links})
-    ev.deps.on_event(conn, buy_event(outcome.value, execution_id, row, ev.prediction["mint"], reason, steps))
+    ev.deps.on_event(buy_event(outcome.value, execution_id, row, ev.prediction["mint"], reason, steps))
     return {**_outcome(row, outcome, reason), "execution_id": str(execution_id) if execution_id else None}
 
 
-def _log_error(conn: Connection, ev: _Evaluation, row: dict[str, Any], steps: tuple[dict[str, Any], ...],
-               message: str) -> dict[str, Any]:
-    return _conclude(conn, ev, row, BuyOutcome.ERROR, steps, message)
+def _log_error(store: TradingStore, ev: _Evaluation, row: Row, steps: Steps,
+               message: str) -> Outcome:
+    return _conclude(store, ev, row, BuyOutcome.ERROR, steps, message)
 
 
-def _outcome(row: dict[str, Any], outcome: BuyOutcome, reason: str | None) -> dict[str, Any]:
+def _outcome(row: Row, outcome: BuyOutcome, reason: str | None) -> Outcome:
     return {"workflow_id": str(row["id"]), "workflow_name": row["name"], "result": outcome.value,
             "reason": reason, "execution_id": None}

@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-
-from psycopg import Connection
+from typing import Any
 
 from app import secrets
 from app.chain.fills import ChainFill, FillUnreadable, fetch_fill
@@ -25,9 +24,8 @@ from app.config import Config
 from app.core.keys import parse_secret_key
 from app.core.states import OrderState, TradeAction
 from app.pricing.jupiter import SOL_MINT, JupiterClient, JupiterError
-from app.repos import orders as order_repo
-from app.repos import wallets as wallet_repo
 from app.services.wallets import spendable_lamports
+from app.store.port import TradingStore
 
 log = logging.getLogger(__name__)
 
@@ -89,14 +87,14 @@ class ChainExecutor:
         """The wallet's SOL on chain minus SOL_RESERVE (what percent sizing and the balance check use)."""
         return spendable_lamports(self.rpc.get_balance(public_key), self.config)
 
-    def run(self, conn: Connection, order: dict) -> ChainResult:
+    def run(self, store: TradingStore, order: Mapping[str, Any]) -> ChainResult:
         """Carry a PENDING order to the chain and wait for its fate (or give it to the reconciler as SENT)."""
-        wallet = wallet_repo.signing_row(conn, order["wallet_id"])
+        wallet = store.signing_row(order["wallet_id"])
         try:
             signed, last_valid, quoted_out = self._signed_swap(order, wallet)
         except (JupiterError, ChainError, UnsafeTransaction, ValueError) as exc:
             return ChainResult(OrderState.FAILED, error=f"not sent: {exc}")
-        if not order_repo.mark_sent(conn, order["id"], {
+        if not store.mark_order_sent(order["id"], {
                 "signature": signed.signature, "raw": signed.raw, "last_valid_block_height": last_valid,
                 "quoted_out": quoted_out}):
             return ChainResult(OrderState.FAILED, error="not sent: the order was resolved meanwhile")

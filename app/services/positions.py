@@ -13,6 +13,7 @@ from app.errors import NotFound
 from app.repos import orders as order_repo
 from app.repos import positions as position_repo
 from app.services.sell_engine import SellDeps, sell_manually
+from app.store.postgres import PostgresStore
 
 
 def _with_pnl(row: dict[str, Any]) -> dict[str, Any]:
@@ -42,7 +43,7 @@ def get_position(conn: Connection, position_id: UUID) -> dict[str, Any]:
 
 def sell_position(conn: Connection, position_id: UUID, pct: Decimal, deps: SellDeps) -> dict[str, Any]:
     """Manual exit of pct % of the held tokens; returns the position afterwards."""
-    sell_manually(conn, position_id, pct, deps)
+    sell_manually(PostgresStore(conn), position_id, pct, deps)
     return get_position(conn, position_id)
 
 

@@ -10,34 +10,30 @@ period was never stored as SENT, so it was never sent: FAILED. The engines' guar
 from __future__ import annotations
 
 import logging
-from typing import Any
 from uuid import UUID
-
-from psycopg import Connection
 
 from app.chain.fills import FillUnreadable
 from app.chain.rpc import ChainError
 from app.core.states import OrderState, TradeAction
-from app.repos import orders as order_repo
-from app.repos import wallets as wallet_repo
 from app.services.buy_engine import BuyDeps, apply_buy_order
 from app.services.chain_orders import NEVER_SENT, ChainExecutor, ChainResult
 from app.services.sell_engine import SellDeps, apply_sell_order
+from app.store.port import Row, TradingStore
 
 log = logging.getLogger(__name__)
 
 PENDING_GRACE_SECONDS = 120.0  # longer than a quote + swap + sign can take before the order is stored SENT
 
 
-def reconcile_orders(conn: Connection, chain: ChainExecutor, buy_deps: BuyDeps, sell_deps: SellDeps,
+def reconcile_orders(store: TradingStore, chain: ChainExecutor, buy_deps: BuyDeps, sell_deps: SellDeps,
                      pending_grace_seconds: float = PENDING_GRACE_SECONDS) -> dict[str, int]:
     """Resolve every SENT order (and stale PENDING one) whose result can be known now; returns counts by state."""
     counts = {state.value: 0 for state in OrderState}
-    for order in order_repo.to_reconcile(conn, pending_grace_seconds):
+    for order in store.orders_to_reconcile(pending_grace_seconds):
         try:
-            result = _result_of(conn, order, chain)
+            result = _result_of(store, order, chain)
             if result.final:
-                _apply(conn, order, result, buy_deps, sell_deps)
+                _apply(store, order, result, buy_deps, sell_deps)
         except Exception:  # one order's trouble never keeps the others unresolved
             log.exception("order %s could not be reconciled now; trying again next run", order["id"])
             result = ChainResult(OrderState(order["state"]))
@@ -47,23 +43,23 @@ def reconcile_orders(conn: Connection, chain: ChainExecutor, buy_deps: BuyDeps, 
     return counts
 
 
-def execute_order(conn: Connection, order_id: UUID, chain: ChainExecutor, buy_deps: BuyDeps,
+def execute_order(store: TradingStore, order_id: UUID, chain: ChainExecutor, buy_deps: BuyDeps,
                   sell_deps: SellDeps) -> str:
     """Send a PENDING order handed to a worker (a manual REAL sell) and apply its result; returns its state."""
-    order = order_repo.get(conn, order_id)
+    order = store.get_order(order_id)
     if order is None or order["state"] != OrderState.PENDING:
         return "gone" if order is None else order["state"]
-    result = chain.run(conn, order)
+    result = chain.run(store, order)
     if result.final:
-        _apply(conn, order, result, buy_deps, sell_deps)
+        _apply(store, order, result, buy_deps, sell_deps)
     return result.state.value
 
 
-def _result_of(conn: Connection, order: dict[str, Any], chain: ChainExecutor) -> ChainResult:
+def _result_of(store: TradingStore, order: Row, chain: ChainExecutor) -> ChainResult:
     """What the chain says about an order (an unreachable node leaves it SENT, to look again next time)."""
     if order["state"] == OrderState.PENDING:
         return ChainResult(OrderState.FAILED, error=NEVER_SENT)
-    wallet = wallet_repo.get(conn, order["wallet_id"])
+    wallet = store.wallet(order["wallet_id"])
     try:
         return chain.look(order, wallet["public_key"])
     except (ChainError, FillUnreadable) as exc:
@@ -71,9 +67,9 @@ def _result_of(conn: Connection, order: dict[str, Any], chain: ChainExecutor) ->
         return ChainResult(OrderState.SENT, signature=order["signature"])
 
 
-def _apply(conn: Connection, order: dict[str, Any], result: ChainResult, buy_deps: BuyDeps,
+def _apply(store: TradingStore, order: Row, result: ChainResult, buy_deps: BuyDeps,
            sell_deps: SellDeps) -> None:
     if order["side"] == TradeAction.BUY:
-        apply_buy_order(conn, order["id"], result, buy_deps)
+        apply_buy_order(store, order["id"], result, buy_deps)
     else:
-        apply_sell_order(conn, order["id"], result, sell_deps)
+        apply_sell_order(store, order["id"], result, sell_deps)

@@ -8,6 +8,7 @@ import pytest
 
 from app.config import PriceSourceName
 from app.services.buy_engine import evaluate_prediction
+from app.store.postgres import PostgresStore
 from tests.factories import add_mint, buy_deps, buy_workflow, mint_for, store_prediction
 
 
@@ -26,7 +27,8 @@ def approval_ids(sim_app, conn, wallet, make_model):
     for name in ("a", "b"):
         mint = mint_for(name)
         add_mint(conn, mint)
-        [outcome] = evaluate_prediction(conn, store_prediction(conn, trigger, 0.9, mint=mint), buy_deps())
+        [outcome] = evaluate_prediction(PostgresStore(conn),
+                                        store_prediction(conn, trigger, 0.9, mint=mint), buy_deps())
         ids.append(outcome["approval_id"])
     return ids
 

@@ -38,6 +38,7 @@ from app.api.fields import ADDRESS_FORMAT
 from app.config import PriceSourceName
 from app.core.solana import b58encode
 from app.services.buy_engine import evaluate_prediction
+from app.store.postgres import PostgresStore
 from tests.factories import upload_body
 
 MINT = EXAMPLE_MINT  # the documented examples' mint: the examples phase finds its metrics
@@ -98,7 +99,7 @@ def _seed(client, config) -> dict[str, str]:
         "mint": MINT, "model_id": model, "probability": 0.9, "timestamp": now.isoformat()}), 202)["id"]
     process = bootstrap.process(config)
     with process.db() as conn:
-        evaluate_prediction(conn, prediction, process.buy_deps(conn))
+        evaluate_prediction(PostgresStore(conn), prediction, process.buy_deps(conn))
     # the documented backtest example's period holds a prediction and coin metrics
     _ok(client.post(f"/api/coins/{MINT}/metrics", json=examples.COIN_METRICS, headers=headers))
     _ok(client.post("/api/predictions", headers=headers, json={**examples.PREDICTION, "id": "backtest"}), 202)
@@ -127,7 +128,7 @@ def _seed_approvals(client, process, model: int, now: datetime) -> dict[str, str
             "mint": MINT, "model_id": model, "probability": 0.9,
             "timestamp": (now - timedelta(minutes=minutes)).isoformat()}), 202)["id"]
         with process.db() as conn:
-            outcomes = evaluate_prediction(conn, prediction, process.buy_deps(conn))
+            outcomes = evaluate_prediction(PostgresStore(conn), prediction, process.buy_deps(conn))
         ids += [o["approval_id"] for o in outcomes if o["result"] == "awaiting_approval"]
     assert len(ids) == 2, ids
     return {"approve": ids[0], "reject": ids[1]}

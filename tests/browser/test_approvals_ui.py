@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from app.config import PriceSourceName
 from app.services.buy_engine import evaluate_prediction
+from app.store.postgres import PostgresStore
 from tests.factories import ENTRY_PRICE, add_mint, add_prices, buy_deps, buy_workflow, mint_for, store_prediction
 
 pytestmark = pytest.mark.browser
@@ -31,7 +32,8 @@ def approval_ids(conn, wallet, make_model) -> list[str]:
         mint = mint_for(name)
         add_mint(conn, mint)
         add_prices(conn, [str(ENTRY_PRICE)] * 3, mint)
-        [outcome] = evaluate_prediction(conn, store_prediction(conn, trigger, 0.9, mint=mint), buy_deps())
+        [outcome] = evaluate_prediction(PostgresStore(conn),
+                                        store_prediction(conn, trigger, 0.9, mint=mint), buy_deps())
         ids.append(outcome["approval_id"])
     return ids
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal, localcontext
@@ -65,7 +64,7 @@ class FakeJupiter(LoopbackServer):
         self._tokens: dict[str, _Token] = {}
         self._no_route: set[str] = set()
         self._canned: deque[Answer] = deque()
-        self._delays: deque[float] = deque()
+        self._delays: deque[tuple[float, threading.Event]] = deque()  # (at most seconds, the event ending the wait)
         self._api_key: str | None = None
         self.requests: list[Received] = []
 
@@ -102,7 +101,14 @@ class FakeJupiter(LoopbackServer):
     def delay_next(self, seconds: float, times: int = 1) -> None:
         """Wait `seconds` before answering each of the next `times` requests."""
         with self._lock:
-            self._delays.extend([seconds] * times)
+            self._delays.extend((seconds, threading.Event()) for _ in range(times))
+
+    def hold_next(self, seconds: float) -> threading.Event:
+        """Hold the next request until the returned event is set, at most `seconds`; then answer it as usual."""
+        release = threading.Event()
+        with self._lock:
+            self._delays.append((seconds, release))
+        return release
 
     def require_api_key(self, key: str | None) -> None:
         """Answer 401 unless the request carries `x-api-key: key` (None: no key needed)."""
@@ -121,14 +127,14 @@ class FakeJupiter(LoopbackServer):
         return self._quote(query)
 
     def injected_answer(self, path: str, query: dict[str, str], headers: dict[str, str]) -> Answer | None:
-        """Record a request, wait out its injected delay; the canned or 401 answer it gets, if any."""
+        """Record a request, wait out its injected delay or hold; the canned or 401 answer it gets, if any."""
         with self._lock:
             self.requests.append((path, query, headers))
-            delay = self._delays.popleft() if self._delays else 0.0
+            delay, release = self._delays.popleft() if self._delays else (0.0, None)
             canned = self._canned.popleft() if self._canned else None
             api_key = self._api_key
-        if delay:
-            time.sleep(delay)
+        if release is not None:
+            release.wait(delay)
         if canned is not None:
             return canned
         if api_key is not None and headers.get("x-api-key") != api_key:

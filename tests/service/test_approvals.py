@@ -14,6 +14,7 @@ from app.services import approvals as approval_service
 from app.services import trading as trading_service
 from app.services.buy_engine import evaluate_prediction
 from app.services.maintenance import run_maintenance
+from app.store.postgres import PostgresStore
 from tests.factories import add_mint, buy_deps, buy_workflow, mint_for, store_prediction
 
 
@@ -30,7 +31,8 @@ def pending(conn, trigger, name="a", deps=None):
     """A require_approval workflow's outcome on a 0.9 prediction of a fresh mint; returns (outcome, approval)."""
     mint = mint_for(name)
     add_mint(conn, mint)
-    [outcome] = evaluate_prediction(conn, store_prediction(conn, trigger, 0.9, mint=mint), deps or buy_deps())
+    [outcome] = evaluate_prediction(PostgresStore(conn),
+                                    store_prediction(conn, trigger, 0.9, mint=mint), deps or buy_deps())
     return outcome, approval_service.list_approvals(conn, "PENDING")[0]
 
 
@@ -133,7 +135,7 @@ def test_without_require_approval_the_workflow_buys_directly(conn, trigger):
     buy_workflow(conn, trigger)
     mint = mint_for("direct")
     add_mint(conn, mint)
-    [outcome] = evaluate_prediction(conn, store_prediction(conn, trigger, 0.9, mint=mint), buy_deps())
+    [outcome] = evaluate_prediction(PostgresStore(conn), store_prediction(conn, trigger, 0.9, mint=mint), buy_deps())
     assert outcome["result"] == "EXECUTED" and count(conn, "approvals") == 0
 
 
@@ -146,7 +148,7 @@ def test_a_waiting_approval_is_notified_in_its_transaction(conn, trigger, redis_
                                                 "events": ["approval_waiting"]}, None)
     buy_workflow(conn, trigger, require_approval=True)
     deps = buy_deps()
-    deps.on_event = partial(notification_service.emit, dispatcher=RqDispatcher(redis_conn, 15))
+    deps.on_event = partial(notification_service.emit, conn, dispatcher=RqDispatcher(redis_conn, 15))
     _, approval = pending(conn, trigger, deps=deps)
     [delivery] = conn.execute("SELECT event, payload FROM notification_deliveries").fetchall()
     assert delivery["event"] == "approval_waiting"

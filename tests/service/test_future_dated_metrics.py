@@ -19,6 +19,7 @@ from app.services import wallets as wallet_service
 from app.services import workflows as workflow_service
 from app.services.buy_engine import evaluate_prediction
 from app.services.sell_engine import check_position
+from app.store.postgres import PostgresStore
 from tests.factories import MINT, WALLET_ALIAS, add_mint, buy_deps, buy_workflow, store_prediction
 
 ENTRY = Decimal("0.0001")
@@ -37,7 +38,7 @@ def position(conn, config, make_model):
     add_mint(conn)
     trigger = make_model()
     buy_workflow(conn, trigger)
-    evaluate_prediction(conn, store_prediction(conn, trigger, 0.9), buy_deps(price=ENTRY))
+    evaluate_prediction(PostgresStore(conn), store_prediction(conn, trigger, 0.9), buy_deps(price=ENTRY))
     exits = workflow_service.create_workflow(conn, {"wallet_alias": WALLET_ALIAS, "name": "exits", "type": "SELL",
                                                     "chain": {"rules": [{"type": "stop_loss", "percent": -10}]}})
     workflow_service.set_active(conn, exits["id"], True)
@@ -48,7 +49,7 @@ def test_a_future_dated_point_does_not_pin_the_price_and_the_stop_loss_fires(con
     put_point(conn, FAR_FUTURE, ENTRY)  # at the entry price, dated 9999-12-31
     put_point(conn, datetime.now(UTC) - timedelta(seconds=5), ENTRY / 2)  # −50 %, now
     source = metrics_source(lambda mint: metrics_repo.latest_price(conn, mint), timedelta(seconds=120))
-    outcome = check_position(conn, position["id"], bootstrap.sell_deps(config, source))
+    outcome = check_position(PostgresStore(conn), position["id"], bootstrap.sell_deps(config, source))
     closed = conn.execute("SELECT status, close_reason FROM positions WHERE id = %s", (position["id"],)).fetchone()
     assert outcome["result"] != "hold"
     assert (closed["status"], closed["close_reason"]) == ("CLOSED", "stop_loss")

@@ -21,6 +21,7 @@ from app.services import trading as trading_service
 from app.services import wallets as wallet_service
 from app.services.buy_engine import BuyDeps, evaluate_prediction
 from app.services.sell_engine import check_position, sell_manually
+from app.store.postgres import PostgresStore
 from tests.factories import (
     ENTRY_PRICE,
     MovingPrice,
@@ -52,7 +53,8 @@ def buy_on(conn, trigger, name, deps=None):
     """Evaluate a 0.9 prediction of `trigger` on a fresh mint named `name`; returns the one outcome."""
     mint = mint_for(name)
     add_mint(conn, mint)
-    [outcome] = evaluate_prediction(conn, store_prediction(conn, trigger, 0.9, mint=mint), deps or buy_deps())
+    [outcome] = evaluate_prediction(PostgresStore(conn),
+                                    store_prediction(conn, trigger, 0.9, mint=mint), deps or buy_deps())
     return outcome
 
 
@@ -111,7 +113,7 @@ def test_no_trade_is_written_after_a_racing_halt_returns(conn, trigger, database
     def evaluate(prediction_id):
         with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as own:
             barrier.wait()
-            outcomes.extend(evaluate_prediction(own, prediction_id, deps))
+            outcomes.extend(evaluate_prediction(PostgresStore(own), prediction_id, deps))
 
     threads = [threading.Thread(target=evaluate, args=(p,)) for p in predictions]
     for thread in threads:
@@ -138,13 +140,13 @@ def test_halting_sells_keeps_positions_open_and_refuses_manual_sells(conn, trigg
     sell_workflow(conn, [{"type": "stop_loss", "percent": -5}])
     market = MovingPrice(LOSING)
     trading_service.halt(conn, "frozen market", "halt", "ops", False, dispatcher)
-    outcome = check_position(conn, position_id, sell_deps(market))
+    outcome = check_position(PostgresStore(conn), position_id, sell_deps(market))
     assert outcome["result"] == "halted" and "frozen market" in outcome["error"]
     assert conn.execute("SELECT status FROM positions").fetchone()["status"] == "OPEN"
     with pytest.raises(Conflict):
-        sell_manually(conn, position_id, Decimal(100), sell_deps(market))
+        sell_manually(PostgresStore(conn), position_id, Decimal(100), sell_deps(market))
     trading_service.halt(conn, "buys only", "continue", "ops", False, dispatcher)
-    assert check_position(conn, position_id, sell_deps(market))["result"] == "sold"
+    assert check_position(PostgresStore(conn), position_id, sell_deps(market))["result"] == "sold"
 
 
 def test_trading_halted_all_in_the_environment_halts_sells_as_a_stored_sells_halt_does(conn, trigger, dispatcher,
@@ -155,12 +157,12 @@ def test_trading_halted_all_in_the_environment_halts_sells_as_a_stored_sells_hal
     market = MovingPrice(LOSING)
     halted_all = replace(config, trading_halted=True, trading_halted_sells=True)
     deps = bootstrap.sell_deps(halted_all, market.source(), lambda *a: market.price, dispatcher)
-    outcome = check_position(conn, position_id, deps)
+    outcome = check_position(PostgresStore(conn), position_id, deps)
     assert outcome["result"] == "halted" and CONFIG_HALT_SELLS_REASON in outcome["error"]
     position = conn.execute("SELECT status, last_check_error FROM positions").fetchone()
     assert position == {"status": "OPEN", "last_check_error": outcome["error"]}
     with pytest.raises(Conflict, match="TRADING_HALTED=all"):
-        sell_manually(conn, position_id, Decimal(100), deps)
+        sell_manually(PostgresStore(conn), position_id, Decimal(100), deps)
     assert conn.execute("SELECT count(*) AS n FROM trade_logs WHERE action = 'SELL'").fetchone()["n"] == 0
     buy = buy_on(conn, trigger, "b", bootstrap.buy_deps(halted_all, market.source(), Predictor({}), dispatcher))
     assert buy["result"] == "REJECTED" and steps_of(conn, buy["execution_id"])[-1]["step"] == "halt_check"
@@ -172,7 +174,8 @@ def test_trading_halted_all_in_the_environment_halts_sells_as_a_stored_sells_hal
     buys_only = bootstrap.sell_deps(replace(config, trading_halted=True), market.source(), lambda *a: market.price,
                                     dispatcher)
     trading_service.resume(conn, "ops", True, dispatcher)
-    assert check_position(conn, position_id, buys_only)["result"] == "sold"  # TRADING_HALTED=1: sells go on
+    assert check_position(PostgresStore(conn),
+                          position_id, buys_only)["result"] == "sold"  # TRADING_HALTED=1: sells go on
 
 
 def test_simulated_runs_ignore_the_environments_halt(config):
@@ -217,7 +220,7 @@ def test_max_daily_realised_loss(conn, trigger):
     buy_workflow(conn, trigger, cooldown_seconds=0)
     sell_workflow(conn, [{"type": "stop_loss", "percent": -5}])
     position_id = buy_on(conn, trigger, "a")["position_id"]
-    assert check_position(conn, position_id, sell_deps(MovingPrice(LOSING)))["result"] == "sold"
+    assert check_position(PostgresStore(conn), position_id, sell_deps(MovingPrice(LOSING)))["result"] == "sold"
     loss = -conn.execute("SELECT realized_pnl_sol FROM trade_logs WHERE action = 'SELL'").fetchone()[
         "realized_pnl_sol"]
     wallet_service.update_wallet(conn, "w1", {"max_daily_loss_sol": loss})
@@ -236,7 +239,7 @@ def test_breaker_trips_on_the_third_losing_sell_not_before_and_resets(conn, trig
     sell_workflow(conn, [{"type": "stop_loss", "percent": -5}])
     positions = [buy_on(conn, trigger, n)["position_id"] for n in "abc"]
     for sold, position_id in enumerate(positions, start=1):
-        assert check_position(conn, position_id, sell_deps(MovingPrice(LOSING)))["result"] == "sold"
+        assert check_position(PostgresStore(conn), position_id, sell_deps(MovingPrice(LOSING)))["result"] == "sold"
         row = wallet_row(conn)
         assert row["losing_streak"] == sold
         assert (row["breaker_tripped_at"] is not None) == (sold == 3)
@@ -252,9 +255,9 @@ def test_a_winning_sell_ends_the_streak(conn, trigger):
     buy_workflow(conn, trigger, cooldown_seconds=0)
     sell_workflow(conn, [{"type": "stop_loss", "percent": -5}, {"type": "take_profit", "percent": 5}])
     first, second, third = (buy_on(conn, trigger, n)["position_id"] for n in "abc")
-    check_position(conn, first, sell_deps(MovingPrice(LOSING)))
-    check_position(conn, second, sell_deps(MovingPrice(LOSING)))
-    check_position(conn, third, sell_deps(MovingPrice(ENTRY_PRICE * 2)))
+    check_position(PostgresStore(conn), first, sell_deps(MovingPrice(LOSING)))
+    check_position(PostgresStore(conn), second, sell_deps(MovingPrice(LOSING)))
+    check_position(PostgresStore(conn), third, sell_deps(MovingPrice(ENTRY_PRICE * 2)))
     row = wallet_row(conn)
     assert row["losing_streak"] == 0 and row["breaker_tripped_at"] is None
 
@@ -269,7 +272,7 @@ def test_concurrent_losing_sells_are_counted_exactly(conn, trigger, database_url
     def sell(position_id):
         with psycopg.connect(database_url, autocommit=True, row_factory=dict_row) as own:
             barrier.wait()
-            check_position(own, position_id, sell_deps(MovingPrice(LOSING)))
+            check_position(PostgresStore(own), position_id, sell_deps(MovingPrice(LOSING)))
 
     threads = [threading.Thread(target=sell, args=(p,)) for p in positions]
     for thread in threads:
@@ -295,9 +298,9 @@ def test_halt_resume_and_a_tripped_breaker_are_notified_in_their_transaction(con
     buy_workflow(conn, trigger, cooldown_seconds=0)
     sell_workflow(conn, [{"type": "stop_loss", "percent": -5}])
     deps = sell_deps(MovingPrice(LOSING))
-    deps.on_event = lambda event_conn, event: notification_service.emit(event_conn, event, dispatcher)
+    deps.on_event = lambda event: notification_service.emit(conn, event, dispatcher)
     for name in "abc":
-        check_position(conn, buy_on(conn, trigger, name)["position_id"], deps)
+        check_position(PostgresStore(conn), buy_on(conn, trigger, name)["position_id"], deps)
     assert recorded_events(conn)[2:] == ["circuit_breaker_tripped"]
     payload = conn.execute("SELECT payload FROM notification_deliveries WHERE event = 'circuit_breaker_tripped'")
     assert payload.fetchone()["payload"]["data"]["reason"] == "3 consecutive losing sells"

@@ -20,6 +20,7 @@ from app.services import notifications as notification_service
 from app.services.buy_engine import evaluate_prediction
 from app.services.maintenance import run_maintenance
 from app.services.sell_engine import check_position
+from app.store.postgres import PostgresStore
 from tests import factories
 from tests.factories import ENTRY_PRICE, MovingPrice
 from tests.fakes.webhook_server import WebhookServer
@@ -91,14 +92,14 @@ def buy_and_sell(conn, dispatcher, market: MovingPrice) -> dict:
     factories.add_mint(conn)
     factories.buy_workflow(conn, model)
     buy_deps = factories.buy_deps()
-    buy_deps.on_event = partial(notification_service.emit, dispatcher=dispatcher)
-    evaluate_prediction(conn, factories.store_prediction(conn, model, 0.9), buy_deps)
+    buy_deps.on_event = partial(notification_service.emit, conn, dispatcher=dispatcher)
+    evaluate_prediction(PostgresStore(conn), factories.store_prediction(conn, model, 0.9), buy_deps)
     position = conn.execute("SELECT * FROM positions WHERE status = 'OPEN'").fetchone()
     factories.sell_workflow(conn, [{"type": "take_profit", "percent": 20}])
     market.price = ENTRY_PRICE * Decimal("1.3")
     sell_deps = factories.sell_deps(market)
-    sell_deps.on_event = partial(notification_service.emit, dispatcher=dispatcher)
-    assert check_position(conn, position["id"], sell_deps)["result"] == "sold"
+    sell_deps.on_event = partial(notification_service.emit, conn, dispatcher=dispatcher)
+    assert check_position(PostgresStore(conn), position["id"], sell_deps)["result"] == "sold"
     return position
 
 

@@ -9,6 +9,7 @@ from app.queues import BUY_QUEUE, queue
 from app.queues.dispatch import RqDispatcher
 from app.services.buy_engine import evaluate_prediction
 from app.services.maintenance import sweep_predictions
+from app.store.postgres import PostgresStore
 from tests.assertions import count
 from tests.factories import OTHER_MINT, add_mint, buy_deps, buy_workflow, store_prediction
 
@@ -45,7 +46,7 @@ def test_a_prediction_whose_worker_died_is_requeued_and_buys_once(conn, redis_co
     assert counts == {"expired_predictions": 0, "requeued_predictions": 1}
     new_job = status(conn, prediction_id)["job_id"]
     assert new_job != job_id and dispatcher.job_waiting(new_job)
-    assert [o["result"] for o in evaluate_prediction(conn, prediction_id, buy_deps())] == ["EXECUTED"]
+    assert [o["result"] for o in evaluate_prediction(PostgresStore(conn), prediction_id, buy_deps())] == ["EXECUTED"]
     assert sweep_predictions(conn, dispatcher, LEASE, MAX_AGE)["requeued_predictions"] == 0
     assert count(conn, "positions") == 1
 
@@ -67,13 +68,14 @@ def test_a_prediction_too_old_to_act_on_is_expired_with_its_age(conn, redis_conn
     assert sweep_predictions(conn, dispatcher, LEASE, MAX_AGE)["expired_predictions"] == 1
     row = status(conn, prediction_id)
     assert row["status"] == "EXPIRED" and "received 700 s ago" in row["outcomes"][0]["reason"]
-    assert evaluate_prediction(conn, prediction_id, buy_deps()) == row["outcomes"]  # a late job changes nothing
+    assert evaluate_prediction(PostgresStore(conn),
+                               prediction_id, buy_deps()) == row["outcomes"]  # a late job changes nothing
 
 
 def test_evaluating_a_prediction_older_than_the_limit_expires_it(conn, trigger):
     prediction_id = store_prediction(conn, trigger, 0.9)
     received_ago(conn, prediction_id, 300)
-    outcomes = evaluate_prediction(conn, prediction_id, buy_deps(max_age_seconds=MAX_AGE))
+    outcomes = evaluate_prediction(PostgresStore(conn), prediction_id, buy_deps(max_age_seconds=MAX_AGE))
     assert outcomes[0]["result"] == "expired" and "300 s ago" in outcomes[0]["reason"]
     assert status(conn, prediction_id)["status"] == "EXPIRED"
     assert count(conn, "positions") == 0
@@ -82,5 +84,5 @@ def test_evaluating_a_prediction_older_than_the_limit_expires_it(conn, trigger):
 def test_a_second_evaluator_does_not_evaluate_a_held_prediction(conn, trigger):
     prediction_id = store_prediction(conn, trigger, 0.9)
     received_ago(conn, prediction_id, 1, claimed_ago=1)
-    assert evaluate_prediction(conn, prediction_id, buy_deps()) == []
+    assert evaluate_prediction(PostgresStore(conn), prediction_id, buy_deps()) == []
     assert status(conn, prediction_id)["status"] == "PENDING"

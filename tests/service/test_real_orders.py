@@ -30,6 +30,7 @@ from app.services.chain_orders import ChainExecutor
 from app.services.maintenance import run_maintenance
 from app.services.reconciler import execute_order, reconcile_orders
 from app.services.sell_engine import check_position, sell_manually
+from app.store.postgres import PostgresStore
 from tests.factories import (
     WALLET_ALIAS,
     MovingPrice,
@@ -88,7 +89,7 @@ def real_buy(conn, trigger, world, executor, **workflow) -> dict:
     buy_workflow(conn, trigger, buy_amount_value=float(BUY_SOL), **workflow)
     deps = buy_deps()
     deps.chain = executor
-    [outcome] = evaluate_prediction(conn, store_prediction(conn, trigger, 0.9, mint=world.mint), deps)
+    [outcome] = evaluate_prediction(PostgresStore(conn), store_prediction(conn, trigger, 0.9, mint=world.mint), deps)
     return outcome
 
 
@@ -99,7 +100,7 @@ def orders(conn) -> list[dict]:
 def sell_check(conn, position_id, executor, price: Decimal) -> dict:
     deps = sell_deps(MovingPrice(price))
     deps.chain = executor
-    return check_position(conn, position_id, deps)
+    return check_position(PostgresStore(conn), position_id, deps)
 
 
 def assert_database_equals_chain(conn, world) -> None:
@@ -224,7 +225,7 @@ def test_an_open_sell_order_is_not_sold_again_and_a_failed_one_may_fire_again(co
     assert sell_check(conn, position_id, executor, low)["result"] == "order_placed"
     assert sell_check(conn, position_id, executor, low)["result"] == "order_open"
     world.chain.advance_blocks(200)
-    reconcile_orders(conn, executor, buy_deps(), sell_deps(MovingPrice(low)))
+    reconcile_orders(PostgresStore(conn), executor, buy_deps(), sell_deps(MovingPrice(low)))
     assert [o["state"] for o in orders(conn)] == ["FILLED", "EXPIRED"]
 
     world.chain.stop_dropping_sends()
@@ -241,7 +242,7 @@ def test_reconciler_fails_a_pending_order_whose_worker_stopped_before_sending(co
            FROM wallets w JOIN trading_workflows tw ON tw.wallet_id = w.id""",
         (world.mint, store_prediction(conn, trigger, 0.9, mint=world.mint)))
 
-    counts = reconcile_orders(conn, executor, buy_deps(), sell_deps(MovingPrice()))
+    counts = reconcile_orders(PostgresStore(conn), executor, buy_deps(), sell_deps(MovingPrice()))
 
     assert counts["FAILED"] == 1
     [order] = orders(conn)
@@ -254,9 +255,10 @@ import sys
 from uuid import UUID
 from app import bootstrap
 from app.services.buy_engine import evaluate_prediction
+from app.store.postgres import PostgresStore
 process = bootstrap.process()
 with process.db() as conn:
-    evaluate_prediction(conn, UUID(sys.argv[1]), process.buy_deps(conn))
+    evaluate_prediction(PostgresStore(conn), UUID(sys.argv[1]), process.buy_deps(conn))
 """
 
 
@@ -275,7 +277,7 @@ def test_kill_9_after_the_signature_is_stored_the_reconciler_fills_it_once(conn,
     world.chain.advance_blocks(61)  # it lands now, with nobody left to apply it
 
     for _ in range(3):  # the reconciler at scheduler start, and again a minute later: applied once
-        reconcile_orders(conn, executor, buy_deps(), sell_deps(MovingPrice()))
+        reconcile_orders(PostgresStore(conn), executor, buy_deps(), sell_deps(MovingPrice()))
 
     [order] = orders(conn)
     assert order["state"] == "FILLED"
@@ -299,12 +301,12 @@ def test_a_manual_real_sell_is_an_order_a_worker_sends(conn, trigger, world, exe
     deps = sell_deps(MovingPrice())
     deps.chain, deps.on_order_placed = executor, handed.append
 
-    placed = sell_manually(conn, position_id, Decimal(50), deps)
+    placed = sell_manually(PostgresStore(conn), position_id, Decimal(50), deps)
 
     assert placed["state"] == "PENDING" and handed == [UUID(placed["order_id"])]
     with pytest.raises(Conflict, match="in flight"):
-        sell_manually(conn, position_id, Decimal(50), deps)
-    assert execute_order(conn, handed[0], executor, buy_deps(), deps) == "FILLED"
+        sell_manually(PostgresStore(conn), position_id, Decimal(50), deps)
+    assert execute_order(PostgresStore(conn), handed[0], executor, buy_deps(), deps) == "FILLED"
     position = conn.execute("SELECT * FROM positions").fetchone()
     assert position["status"] == "OPEN" and int(position["tokens_raw"]) == world.tokens() > 0
     sell = conn.execute("SELECT * FROM trade_logs WHERE action = 'SELL'").fetchone()
@@ -330,7 +332,7 @@ def test_percent_sizing_uses_the_chain_balance_minus_the_reserve(conn, trigger, 
     deps = buy_deps()
     deps.chain = executor
 
-    [outcome] = evaluate_prediction(conn, store_prediction(conn, trigger, 0.9, mint=world.mint), deps)
+    [outcome] = evaluate_prediction(PostgresStore(conn), store_prediction(conn, trigger, 0.9, mint=world.mint), deps)
 
     assert outcome["result"] == "EXECUTED", outcome
     reserve = 10_000_000  # SOL_RESERVE 0.01
@@ -351,7 +353,7 @@ def test_a_node_failing_after_the_send_leaves_the_order_sent_and_the_reconciler_
     assert outcome["result"] == "order_sent" and orders(conn)[0]["state"] == "SENT"
     assert conn.execute("SELECT count(*) AS n FROM workflow_executions").fetchone()["n"] == 0
     executor.rpc = healthy
-    reconcile_orders(conn, executor, buy_deps(), sell_deps(MovingPrice()))
+    reconcile_orders(PostgresStore(conn), executor, buy_deps(), sell_deps(MovingPrice()))
     assert orders(conn)[0]["state"] == "FILLED"
     assert conn.execute("SELECT result FROM workflow_executions").fetchone()["result"] == "EXECUTED"
     assert_database_equals_chain(conn, world)

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from app.services.buy_engine import evaluate_prediction
+from app.store.postgres import PostgresStore
 from tests.factories import add_mint, buy_body, buy_deps, create_workflow, mint_for, store_prediction
 
 ALLOWED, DENIED, OTHER = mint_for("allowed"), mint_for("denied"), mint_for("other")
@@ -27,7 +28,8 @@ def workflow(conn, trigger, **chain_extras):
 
 
 def evaluate(conn, trigger, mint, probability=0.9):
-    [outcome] = evaluate_prediction(conn, store_prediction(conn, trigger, probability, mint=mint), buy_deps())
+    [outcome] = evaluate_prediction(PostgresStore(conn),
+                                    store_prediction(conn, trigger, probability, mint=mint), buy_deps())
     return outcome
 
 
