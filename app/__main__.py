@@ -37,31 +37,21 @@ def _demo_feed(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from app.db import connect
-    from app.demo.database import scratch_database
-    from app.demo.headless import format_summary, main_progress, run_demo
+    from app.demo.headless import MemoryDemo, format_summary, main_progress, run_demo
 
     config = load_config()
     if args.replay:
         return _demo_replay(args, config)
-    with scratch_database(config.database_url) as url, connect(url) as conn:
-        summary = run_demo(conn, replace(config, database_url=url), args.minutes, args.seed, main_progress)
+    summary = run_demo(MemoryDemo(config), config, args.minutes, args.seed, main_progress)
     print(format_summary(summary))
     return 0
 
 
 def _demo_replay(args: argparse.Namespace, config) -> int:
-    from dataclasses import replace
-
-    from app.db import connect
-    from app.demo.database import scratch_database
-    from app.demo.headless import format_summary, main_progress
+    from app.demo.headless import MemoryDemo, format_summary, main_progress
     from app.demo.replay import format_replay, replay_demo
 
-    with scratch_database(config.database_url) as url, connect(url) as conn:
-        report = replay_demo(conn, replace(config, database_url=url), args.minutes, args.seed, main_progress)
+    report = replay_demo(MemoryDemo(config), config, args.minutes, args.seed, main_progress)
     print(format_summary(report["summary"]))
     print(format_replay(report))
     return 0 if report["identical"] == report["total"] else 1

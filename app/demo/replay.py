@@ -1,8 +1,9 @@
 """Replay identity: run the headless demo, then backtest its BUY + SELL workflows over the predictions, coin
 metrics and prices it recorded, and compare the two trade lists trade by trade, to the raw unit and lamport.
 
-Both runs go through the same engines (`evaluate_prediction`, `check_position`) on a simulated clock; the
-backtest sees only what the demo stored, so any difference is a difference in what the backtest replays.
+Both runs go through the same engines (`evaluate_prediction`, `check_position`) on a simulated clock: the
+demo on its world's store (PostgreSQL through the API's services, or memory), the backtest always in memory.
+The backtest sees only what the demo stored, so any difference is a difference in what the backtest replays.
 Positions the demo sold at its end ("end_of_demo") are still open at the backtest's `to`: the comparison
 counts them as open at the end, and compares every sell before it.
 """
@@ -16,13 +17,11 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from psycopg import Connection
-
 from app.config import Config
 from app.core.solana import LAMPORTS_PER_SOL
 from app.core.states import CloseReason
 from app.demo import scenario
-from app.demo.headless import DEMO_START, run_demo
+from app.demo.headless import DEMO_START, DemoWorld, MemoryDemo, PostgresDemo, run_demo
 from app.repos import backtests as backtest_repo
 from app.services import backtests as backtest_service
 
@@ -35,22 +34,61 @@ def demo_period(minutes: int) -> tuple[datetime, datetime]:
     return DEMO_START, DEMO_START + timedelta(seconds=scenario.TICK_SECONDS * (ticks - 1))
 
 
-def replay_demo(conn: Connection, config: Config, minutes: int, seed: int,
-                progress: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
-    """Run the demo in `conn`'s (empty) database, backtest its workflows over its recorded prices, compare."""
+def replay_demo(world: DemoWorld, config: Config, minutes: int, seed: int,
+                progress: Callable[[str], None] = lambda line: None,
+                balance_sol: Decimal = scenario.START_BALANCE_SOL) -> dict[str, Any]:
+    """Run the demo in `world` (empty), backtest its workflows over its recorded prices in memory, compare."""
     config = replace(config, sell_check_interval_seconds=scenario.TICK_SECONDS)
-    summary = run_demo(conn, config, minutes, seed, progress)
+    summary = run_demo(world, config, minutes, seed, progress, balance_sol)
     start, end = demo_period(minutes)
-    data = {"buy": UUID(summary["buy_workflow_id"]), "sell": UUID(summary["sell_workflow_id"]), "from_": start,
-            "to": end, "start_balance_sol": scenario.START_BALANCE_SOL, "prices": "recorded"}
     progress("backtesting the same workflows over the recorded prices ...")
-    request = backtest_service.prepare_request(conn, data, config)
-    result = backtest_service.simulate(conn, config, request, lambda done: None)
-    demo = [trade_key(trade) for trade in backtest_service.to_json(backtest_repo.positions_with_trades(conn))]
+    inputs, request, demo_trades = _recorded(world, config, summary, start, end)
+    result = backtest_service.simulate_inputs(inputs, config, request, lambda done: None)
+    demo = [trade_key(trade) for trade in backtest_service.to_json(demo_trades)]
     backtest = [trade_key(trade) for trade in result["trades"]]
     identical = sum(1 for left, right in zip(demo, backtest, strict=False) if left == right)
     return {"summary": summary, "demo": demo, "backtest": backtest, "identical": identical,
             "total": max(len(demo), len(backtest))}
+
+
+def _recorded(world: DemoWorld, config: Config, summary: dict[str, Any], start: datetime,
+              end: datetime) -> tuple[backtest_service.Inputs, dict[str, Any], list[dict[str, Any]]]:
+    """What the demo stored (the backtest's inputs and request) and the demo's own trades."""
+    data = {"buy": UUID(summary["buy_workflow_id"]), "sell": UUID(summary["sell_workflow_id"]), "from_": start,
+            "to": end, "start_balance_sol": summary["balance_start_sol"], "prices": "recorded"}
+    if isinstance(world, PostgresDemo):
+        request = backtest_service.prepare_request(world.conn, data, config)
+        inputs = backtest_service.load_inputs(world.conn, start, end, "recorded")
+        return inputs, request, backtest_repo.positions_with_trades(world.conn)
+    return memory_inputs(world, start, end), memory_request(world, data), world.store.positions_with_trades()
+
+
+def memory_inputs(world: MemoryDemo, start: datetime, end: datetime) -> backtest_service.Inputs:
+    """A memory demo's recorded inputs, as load_inputs reads them from a database."""
+    store = world.store
+    since = start - backtest_service.METRICS_LOOKBACK
+    mints = sorted(world.mints)
+    metrics = [{**row, "mint": mint} for mint in mints for row in reversed(store.metric_points(mint, since, end))]
+    prices = [{**row, "mint": mint} for mint in mints for row in store.price_history(mint)]
+    predictions = [dict(row) for row in store.rows("predictions")]
+    return backtest_service.Inputs(world.models, {mint: store.mint_decimals(mint) for mint in mints}, metrics,
+                                   _between(predictions, "predicted_at", start, end, inclusive=True),
+                                   _between(prices, "ts", since, end))
+
+
+def _between(rows: list[dict[str, Any]], key: str, start: datetime, end: datetime,
+             inclusive: bool = False) -> list[dict[str, Any]]:
+    """Rows whose `key` is in (start, end] ([start, end] when inclusive), in their order."""
+    return [row for row in rows if (start <= row[key] if inclusive else start < row[key]) and row[key] <= end]
+
+
+def memory_request(world: MemoryDemo, data: dict[str, Any]) -> dict[str, Any]:
+    """The backtest request of a memory demo's workflows (already validated when the demo stored them)."""
+    workflows = {row["id"]: row for row in world.store.rows("trading_workflows")}
+    bodies = {kind: {name: workflows[data[kind]][name] for name in backtest_service.WORKFLOW_FIELDS
+                     if workflows[data[kind]][name] is not None} for kind in ("buy", "sell")}
+    return backtest_service.to_json({**bodies, "from": data["from_"], "to": data["to"], "wallet": {},
+                                     "start_balance_sol": data["start_balance_sol"], "prices": data["prices"]})
 
 
 def trade_key(trade: dict[str, Any]) -> dict[str, Any]:

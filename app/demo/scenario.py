@@ -27,9 +27,9 @@ class DemoIds:
     sell_workflow_id: str
 
 
-def wallet_body() -> dict[str, Any]:
+def wallet_body(balance_sol: Decimal = START_BALANCE_SOL) -> dict[str, Any]:
     """The demo's paper wallet."""
-    return {"alias": WALLET, "type": "TEST", "virtual_sol_balance": str(START_BALANCE_SOL)}
+    return {"alias": WALLET, "type": "TEST", "virtual_sol_balance": str(balance_sol)}
 
 
 def model_body(model: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""SQL for backtests: their rows in the main database, and copying a period's inputs into a scratch one."""
+"""SQL for backtests: their rows, and reading a period's inputs once (the run itself is in memory)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,6 @@ from uuid import UUID
 
 from psycopg import Connection
 from psycopg.types.json import Jsonb
-
-# table -> the SELECT that reads a period's rows from the main database (params: since, until)
-_COPIES = {
-    "ml_models": "SELECT * FROM ml_models",
-    "mints": "SELECT * FROM mints",
-    "coin_metrics": "SELECT * FROM coin_metrics WHERE ts > %(since)s AND ts <= %(until)s",
-    "predictions": "SELECT * FROM predictions WHERE predicted_at >= %(start)s AND predicted_at <= %(until)s",
-    "price_history": "SELECT * FROM price_history WHERE ts > %(since)s AND ts <= %(until)s",
-}
 
 
 def insert(conn: Connection, request: dict[str, Any]) -> dict[str, Any]:
@@ -49,20 +40,6 @@ def fail(conn: Connection, backtest_id: UUID, error: str) -> None:
                  (error[:2000], backtest_id))
 
 
-def copy_period(source: Connection, target: Connection, table: str, period: dict[str, datetime]) -> None:
-    """Copy one input table's rows of the period from the main database into a scratch one (binary COPY)."""
-    with source.cursor().copy(f"COPY ({_COPIES[table]}) TO STDOUT (FORMAT BINARY)", period) as out, \
-            target.cursor().copy(f"COPY {table} FROM STDIN (FORMAT BINARY)") as into:
-        for block in out:
-            into.write(block)
-
-
-def reset_predictions(conn: Connection) -> None:
-    """Make copied predictions PENDING and unclaimed, received when they were predicted (a scratch database)."""
-    conn.execute("""UPDATE predictions SET status = 'PENDING', claimed_at = NULL, attempts = 0, evaluated_at = NULL,
-                        outcomes = '[]', job_id = NULL, received_at = predicted_at""")
-
-
 def counts_in_period(conn: Connection, start: datetime, until: datetime) -> dict[str, int]:
     """How many predictions, coin metrics and recorded prices fall in [start, until]."""
     return conn.execute(
@@ -72,15 +49,34 @@ def counts_in_period(conn: Connection, start: datetime, until: datetime) -> dict
         {"s": start, "u": until}).fetchone()
 
 
-def predictions_in_order(conn: Connection) -> list[dict[str, Any]]:
-    """Every prediction (id, time, mint, model, probability) in time, then arrival, order (a scratch database)."""
-    return conn.execute("""SELECT id, predicted_at, mint, model_id, probability FROM predictions
-                           ORDER BY predicted_at, seq""").fetchall()
+def models_with_bytes(conn: Connection) -> list[dict[str, Any]]:
+    """Every model with stored bytes: id, sha256, feature_names, model_data."""
+    return conn.execute("""SELECT id, sha256, feature_names, model_data FROM ml_models
+                           WHERE model_data IS NOT NULL ORDER BY id""").fetchall()
 
 
-def throw_away_commits(conn: Connection) -> None:
-    """Commit without waiting for the WAL flush on this connection (a scratch database: nothing to keep on a crash)."""
-    conn.execute("SET synchronous_commit TO off")
+def mint_decimals(conn: Connection) -> dict[str, int]:
+    """Every known mint's decimals."""
+    return {row["mint"]: row["decimals"] for row in conn.execute("SELECT mint, decimals FROM mints ORDER BY mint")}
+
+
+def metrics_between(conn: Connection, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Coin metric points with ts in (since, until] and not after now(), by mint then time."""
+    return conn.execute("""SELECT * FROM coin_metrics WHERE ts > %s AND ts <= %s AND ts <= now()
+                           ORDER BY mint, ts""", (since, until)).fetchall()
+
+
+def predictions_between(conn: Connection, start: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Predictions made in [start, until], in time then arrival order."""
+    return conn.execute("""SELECT id, seq, client_id, mint, model_id, probability, prediction, tag, predicted_at
+                           FROM predictions WHERE predicted_at >= %s AND predicted_at <= %s
+                           ORDER BY predicted_at, seq""", (start, until)).fetchall()
+
+
+def prices_between(conn: Connection, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """Recorded prices with ts in (since, until], in time then recording order."""
+    return conn.execute("""SELECT mint, ts, price_sol, source, id FROM price_history WHERE ts > %s AND ts <= %s
+                           ORDER BY ts, id""", (since, until)).fetchall()
 
 
 def positions_with_trades(conn: Connection) -> list[dict[str, Any]]:
@@ -97,21 +93,3 @@ def positions_with_trades(conn: Connection) -> list[dict[str, Any]]:
                       ORDER BY t.created_at, t.seq)
                    FROM trade_logs t WHERE t.position_id = p.id AND t.action = 'SELL'), '[]') AS sells
            FROM positions p ORDER BY p.opened_at, p.seq""").fetchall()
-
-
-# prices -> (the history's table, its columns, and whether it is cut at now() as coin_metrics.latest_point is)
-_HISTORIES = {"metrics": ("coin_metrics", "ts, price_sol, NULL::text AS source, 0::bigint AS id", True),
-              "recorded": ("price_history", "ts, price_sol, source, id", False)}
-
-
-def price_window(conn: Connection, prices: str, mint: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
-    """A mint's price points with ts in [start, end) and the latest one before start, oldest first (ties: by id)."""
-    table, columns, cut = _HISTORIES[prices]
-    now = " AND ts <= now()" if cut else ""
-    rows = conn.execute(
-        f"""(SELECT {columns} FROM {table} WHERE mint = %(mint)s AND ts < %(start)s{now}
-             ORDER BY ts DESC, id DESC LIMIT 1)
-            UNION ALL
-            (SELECT {columns} FROM {table} WHERE mint = %(mint)s AND ts >= %(start)s AND ts < %(end)s{now})""",
-        {"mint": mint, "start": start, "end": end}).fetchall()
-    return sorted(rows, key=lambda row: (row["ts"], row["id"]))

@@ -1,19 +1,18 @@
-"""Backtests: replay stored predictions and a price history through the live engines on a simulated clock.
+"""Backtests: replay stored predictions and a price history through the live engines, in memory.
 
-A run copies the period's models, mints, coin metrics, predictions (and recorded prices) into a scratch
-database, creates a TEST wallet and the two workflows there through the same services as the API, then walks
-the clock over the sell-check times from `from` to `to`: at each, the predictions made since the previous one
-are evaluated (`evaluate_prediction`, each at its own time), then every open position is checked
-(`check_position`) at the check time. The summary is
-app/core/performance.py over the closed positions; positions still open at `to` are listed, not counted.
+A run reads the period's inputs from the database once (models, mint decimals, coin metrics from a day
+before `from`, predictions in arrival order, recorded prices), loads them into an in-memory TradingStore
+with a TEST wallet and the two workflows, then walks a simulated clock over the sell-check times from
+`from` to `to` (app/services/simulation.py): the same engine functions as live trading, with no database
+round trip. Only the result is written (to the backtest's row). The summary is app/core/performance.py
+over the closed positions; positions still open at `to` are listed, not counted.
 """
 
 from __future__ import annotations
 
 import json
-from bisect import bisect_right
-from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,29 +20,34 @@ from uuid import UUID, uuid4
 
 from psycopg import Connection, Rollback
 
-from app import bootstrap
 from app.config import Config
 from app.core.buy import BuyWorkflow, PredictionSignal, WalletState, precheck
-from app.core.chains import AmountMode, WorkflowType, load_stored_chain
+from app.core.chains import AmountMode, WorkflowType, chain_to_json, load_stored_chain
 from app.core.performance import summarize
-from app.core.states import BuyOutcome, CheckResult
+from app.core.states import BuyOutcome
 from app.db import connect
-from app.demo.database import scratch_database
 from app.errors import Invalid, NotFound, ServiceError
 from app.ml import BoosterCache
 from app.pricing.shared import interval_mint_price
 from app.pricing.sources import FixedPriceSource, PriceSource, PriceUnavailable, metrics_source
 from app.repos import backtests as backtest_repo
-from app.repos import positions as position_repo
 from app.repos import workflows as workflow_repo
-from app.services import models as model_service
 from app.services import reports as report_service
 from app.services import wallets as wallet_service
 from app.services import workflows as workflow_service
-from app.services.buy_engine import BuyDeps, evaluate_prediction
+from app.services.buy_engine import BuyDeps
 from app.services.ports import Dispatcher
-from app.services.sell_engine import SellDeps, check_position
-from app.store.postgres import PostgresStore
+from app.services.sell_engine import SellDeps
+from app.services.simulation import (
+    PricePoints,
+    SimClock,
+    StoredModel,
+    Walker,
+    check_times,
+    metrics_predictor,
+    price_index,
+)
+from app.store.memory import MemoryStore
 
 WALLET_ALIAS = "backtest"
 WORKFLOW_FIELDS = ("name", "type", "chain", "buy_amount_mode", "buy_amount_value", "sell_amount_pct",
@@ -57,30 +61,8 @@ PROGRESS_EVERY = 40  # check times between progress updates
 # 600 s per simulated day leaves over 10x that.
 JOB_SECONDS_PER_DAY = 600
 JOB_MIN_SECONDS = 3600
-INPUT_TABLES = ("ml_models", "mints", "coin_metrics", "predictions")
 
 Progress = Callable[[Decimal], None]
-
-
-@dataclass
-class SimClock:
-    """The backtest's market time."""
-
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@dataclass
-class Replay:
-    """One run's scratch connection, request, clock and models."""
-
-    conn: Connection
-    config: Config
-    request: dict[str, Any]
-    clock: SimClock
-    cache: BoosterCache = field(default_factory=BoosterCache)
 
 
 def to_json(value: Any) -> Any:
@@ -231,61 +213,121 @@ def run_backtest(config: Config, backtest_id: UUID, progress: Progress | None = 
 
 
 def simulate(main: Connection, config: Config, request: dict[str, Any], progress: Progress) -> dict[str, Any]:
-    """The backtest's result (summary, trades, equity) for a prepared request, in a scratch database."""
+    """The backtest's result (summary, trades, equity) for a prepared request: its inputs read once, run in memory."""
     start, end = datetime.fromisoformat(request["from"]), datetime.fromisoformat(request["to"])
-    with scratch_database(config.database_url) as url, connect(url) as scratch:
-        backtest_repo.throw_away_commits(scratch)
-        _copy_inputs(main, scratch, request, start, end)
-        replay = Replay(scratch, replace(config, database_url=url), request, SimClock(start))
-        bodies = {kind: request[kind] for kind in ("buy", "sell")}
-        account = Account(Decimal(request["start_balance_sol"]), _typed_limits(request.get("wallet") or {}))
-        wallet_id = _create_account(scratch, bodies, account, config)
-        walk(replay, start, end, progress)
-        return result(scratch, wallet_id, Decimal(request["start_balance_sol"]))
+    return simulate_inputs(load_inputs(main, start, end, request["prices"]), config, request, progress)
 
 
-def _copy_inputs(main: Connection, scratch: Connection, request: dict[str, Any], start: datetime,
-                 end: datetime) -> None:
-    period = {"since": start - METRICS_LOOKBACK, "start": start, "until": end}
-    tables = INPUT_TABLES + (("price_history",) if request["prices"] == "recorded" else ())
-    for table in tables:
-        backtest_repo.copy_period(main, scratch, table, period)
-    backtest_repo.reset_predictions(scratch)
+@dataclass(frozen=True)
+class Inputs:
+    """What a backtest replays: models, mint decimals, coin metrics (from a day before `from`), predictions
+    in arrival order and (for recorded prices) the price history, each in time order."""
+
+    models: dict[int, StoredModel]
+    decimals: dict[str, int]
+    metrics: list[dict[str, Any]]
+    predictions: list[dict[str, Any]]
+    prices: list[dict[str, Any]]
 
 
-def walk(replay: Replay, start: datetime, end: datetime, progress: Progress) -> None:
-    """Step the clock over the check times from start to end (both included), as the live engine meets them:
-    at each, evaluate the predictions made since the previous one (each at its own time), then check every
-    open position at the check time with one price per mint per interval.
+def load_inputs(conn: Connection, start: datetime, end: datetime, prices: str) -> Inputs:
+    """Read a period's inputs from the database (a handful of queries, whatever the period's length)."""
+    since = start - METRICS_LOOKBACK
+    models = {row["id"]: StoredModel(row["id"], row["sha256"], tuple(row["feature_names"]), bytes(row["model_data"]))
+              for row in backtest_repo.models_with_bytes(conn)}
+    recorded = backtest_repo.prices_between(conn, since, end) if prices == "recorded" else []
+    return Inputs(models, backtest_repo.mint_decimals(conn), backtest_repo.metrics_between(conn, since, end),
+                  backtest_repo.predictions_between(conn, start, end), recorded)
 
-    The predictions are read once, in time order; the open positions are re-read only after a buy or a close.
-    """
-    interval = replay.config.sell_check_interval_seconds
+
+def simulate_inputs(inputs: Inputs, config: Config, request: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Run a prepared request over its inputs on an in-memory store; returns summary, trades and equity."""
+    start, end = datetime.fromisoformat(request["from"]), datetime.fromisoformat(request["to"])
+    clock = SimClock(start)
+    store = MemoryStore(clock)
+    wallet_id = open_account(store, request)
+    for mint, decimals in inputs.decimals.items():
+        store.add_mint(mint, decimals)
+    for mint, points in _by_mint(inputs.metrics).items():
+        store.add_metrics(mint, points)
+    walker = Walker(store, clock, *_deps(store, inputs, config, request, clock))
+    walker.feed(_stored_predictions(store, inputs.predictions))
+    walk(walker, start, end, config.sell_check_interval_seconds, progress)
+    return result(store, wallet_id, Decimal(request["start_balance_sol"]))
+
+
+def open_account(store: MemoryStore, request: dict[str, Any]) -> UUID:
+    """The backtest's TEST wallet (balance, limits) with its two active workflows; returns the wallet id."""
+    wallet_id = store.add_wallet(WALLET_ALIAS, virtual_sol_balance=Decimal(request["start_balance_sol"]),
+                                 **_typed_limits(request.get("wallet") or {}))
+    for kind in ("buy", "sell"):
+        body = _typed(request[kind])
+        chain = workflow_service.validated_chain(body["type"], body["chain"], body.get("buy_amount_mode"),
+                                                 body.get("buy_amount_value"))
+        store.add_workflow(wallet_id, {**body, "chain": chain_to_json(chain), "is_active": True})
+    return wallet_id
+
+
+def _by_mint(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row["mint"], []).append(row)
+    return grouped
+
+
+def _stored_predictions(store: MemoryStore, predictions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The predictions some BUY workflow acts on, added to the store (received when predicted), in arrival order."""
+    workflows = [_buy_workflow(row) for row in store.rows("trading_workflows") if row["type"] == "BUY"]
+    stored = []
+    for row in actionable_predictions(predictions, workflows):
+        prediction_id = store.add_prediction(row["mint"], row["model_id"], row["probability"], row["predicted_at"],
+                                             client_id=row["client_id"], prediction=row["prediction"], tag=row["tag"],
+                                             received_at=row["predicted_at"])
+        stored.append({"id": prediction_id, "predicted_at": row["predicted_at"]})
+    return stored
+
+
+def _deps(store: MemoryStore, inputs: Inputs, config: Config, request: dict[str, Any],
+          clock: SimClock) -> tuple[BuyDeps, SellDeps]:
+    """The engines' dependencies on the simulated clock: the chosen price history, in-memory model features."""
+    source = price_source(request["prices"], price_index(inputs.prices if request["prices"] == "recorded"
+                                                        else inputs.metrics), config, clock)
+    staleness = timedelta(seconds=config.feature_max_staleness_seconds)
+    predict = metrics_predictor(store.metric_points, inputs.models, BoosterCache(), staleness)
+    return simulated_deps(config, source, predict, clock)
+
+
+def simulated_deps(config: Config, source: PriceSource, predict: Callable[[int, str, datetime], float],
+                   clock: SimClock, record: Callable[[str, Decimal, str], None] | None = None
+                   ) -> tuple[BuyDeps, SellDeps]:
+    """BuyDeps and SellDeps of a simulated run: no halt from the environment, no queue, one price per mint per
+    interval for checks (recorded through `record` when given), fills quoted exactly."""
+    interval = config.sell_check_interval_seconds
+    buy = BuyDeps(price_source=source, predict=predict, fee_bps=config.paper_fee_bps, clock=clock,
+                  lease_seconds=config.prediction_lease_seconds, approval_ttl_seconds=config.approval_ttl_seconds)
+    sell = SellDeps(price_source=source, fee_bps=config.paper_fee_bps,
+                    mint_price=interval_mint_price(source, interval, clock, record), clock=clock)
+    return buy, sell
+
+
+def walk(walker: Walker, start: datetime, end: datetime, interval: int, progress: Progress) -> None:
+    """Step the clock over the check times from start to end (both included), as the live engine meets them."""
     times = check_times(start, end, timedelta(seconds=interval))
-    source = price_source(replay)
-    buy = bootstrap.buy_deps(replay.config, source, _predictor(replay), clock=replay.clock)
-    sell = bootstrap.sell_deps(replay.config, source, interval_mint_price(source, interval, replay.clock),
-                               clock=replay.clock)
-    due = iter(actionable_predictions(replay.conn))
-    walker = _Walker(replay, buy, sell, next(due, None), position_repo.open_ids(replay.conn))
     for index, at in enumerate(times):
-        walker.evaluate_until(at, due)
-        replay.clock.now = at
-        with replay.conn.pipeline():  # a check's closing UPDATE travels with the next check's first read
-            walker.check_open()
+        walker.evaluate_until(at)
+        walker.check_open(at)
         if (index + 1) % PROGRESS_EVERY == 0 and index + 1 < len(times):
             progress((Decimal(100 * (index + 1)) / len(times)).quantize(Decimal("0.01")))
     progress(Decimal(100))
 
 
-def actionable_predictions(conn: Connection) -> list[dict[str, Any]]:
-    """The period's predictions in time order, without those every BUY workflow ignores.
+def actionable_predictions(predictions: list[dict[str, Any]], workflows: list[BuyWorkflow]) -> list[dict[str, Any]]:
+    """The predictions (in arrival order) without those every BUY workflow ignores.
 
     "Ignored" is the pure core's own verdict (`precheck`: not the trigger's model, or below its min_probability),
     which depends on the prediction alone: such a prediction changes nothing but its own stored outcome, so
-    leaving it out saves the engine's round trips without changing a trade.
+    leaving it out saves the engine's work without changing a trade.
     """
-    workflows = [_buy_workflow(row) for row in workflow_repo.list_workflows(conn, type_="BUY") if row["is_active"]]
     idle = WalletState(Decimal(0), 0, False)
 
     def acted_on(row: dict[str, Any]) -> bool:
@@ -293,101 +335,40 @@ def actionable_predictions(conn: Connection) -> list[dict[str, Any]]:
         return row["model_id"] is not None and any(
             precheck(workflow, idle, signal, None, row["predicted_at"]).outcome is not BuyOutcome.IGNORED
             for workflow in workflows)
-    return [row for row in backtest_repo.predictions_in_order(conn) if acted_on(row)]
+    return [row for row in predictions if acted_on(row)]
 
 
-def _buy_workflow(row: dict[str, Any]) -> BuyWorkflow:
+def _buy_workflow(row: Any) -> BuyWorkflow:
     return BuyWorkflow(row["id"], row["name"], load_stored_chain(WorkflowType.BUY, row["chain"]),
                        AmountMode(row["buy_amount_mode"]), row["buy_amount_value"], row["cooldown_seconds"],
                        row["max_open_positions"])
 
 
-@dataclass
-class _Walker:
-    """The walk's state between check times: the next prediction and the open positions."""
-
-    replay: Replay
-    buy: BuyDeps
-    sell: SellDeps
-    upcoming: dict[str, Any] | None
-    open_ids: list[UUID]
-
-    def evaluate_until(self, at: datetime, due: Iterator[dict[str, Any]]) -> None:
-        """Evaluate every prediction made up to `at`, each at its own time."""
-        opened = False
-        while self.upcoming is not None and self.upcoming["predicted_at"] <= at:
-            self.replay.clock.now = self.upcoming["predicted_at"]
-            outcomes = evaluate_prediction(PostgresStore(self.replay.conn), self.upcoming["id"], self.buy)
-            opened = opened or any(outcome.get("position_id") for outcome in outcomes)
-            self.upcoming = next(due, None)
-        if opened:
-            self.open_ids = position_repo.open_ids(self.replay.conn)
-
-    def check_open(self) -> None:
-        """One sell check of every open position at the clock's time."""
-        store = PostgresStore(self.replay.conn)
-        outcomes = [check_position(store, position_id, self.sell) for position_id in self.open_ids]
-        if any(outcome.get("closed") or outcome["result"] == CheckResult.NOT_OPEN for outcome in outcomes):
-            self.open_ids = position_repo.open_ids(self.replay.conn)
-
-
-def check_times(start: datetime, end: datetime, step: timedelta) -> list[datetime]:
-    """start, start + step, ... and end: the sell-check times of a period (both ends included)."""
-    times = [start + index * step for index in range(-(-(end - start) // step))]
-    return times + [end]
-
-
-def _predictor(replay: Replay) -> Callable[[int, str, datetime], float]:
-    staleness = timedelta(seconds=replay.config.feature_max_staleness_seconds)
-
-    def predict(model_id: int, mint: str, at: datetime) -> float:
-        return model_service.predict_for_mint(replay.conn, model_id, mint, at, replay.cache, staleness)[0]
-    return predict
-
-
-def price_source(replay: Replay) -> PriceSource:
+def price_source(prices: str, history: dict[str, PricePoints], config: Config, clock: SimClock) -> PriceSource:
     """The chosen price history read at the simulated time: coin metrics, or recorded prices."""
-    book, clock = PriceBook(replay.conn, replay.request["prices"]), replay.clock
-    staleness = timedelta(seconds=replay.config.price_max_staleness_seconds)
-    if replay.request["prices"] == "metrics":
+    staleness = timedelta(seconds=config.price_max_staleness_seconds)
+    if prices == "metrics":
         def latest(mint: str) -> tuple[Decimal, datetime] | None:
-            point = book.latest(mint, clock())
+            point = history[mint].latest(clock()) if mint in history else None
             return None if point is None else (point["price_sol"], point["ts"])
         return metrics_source(latest, staleness, clock)
 
     def recorded(mint: str) -> tuple[Decimal, dict[str, Any]]:
-        found = book.latest(mint, clock())
+        found = history[mint].latest(clock()) if mint in history else None
         if found is None or clock() - found["ts"] > staleness:
             raise PriceUnavailable(f"no recorded price of {mint} within {staleness.total_seconds():.0f}s")
         return found["price_sol"], {"recorded_at": found["ts"].isoformat(), "recorded_source": found["source"]}
     return FixedPriceSource("recorded", recorded)
 
 
-@dataclass
-class PriceBook:
-    """A price history read a window at a time per mint (one query per mint per PRICE_WINDOW of market time,
-    not one per check): `latest(mint, at)` is the latest point at or before `at`, as the repos' point reads."""
-
-    conn: Connection
-    prices: str
-    windows: dict[str, tuple[datetime, datetime, list[datetime], list[dict[str, Any]]]] = field(default_factory=dict)
-
-    def latest(self, mint: str, at: datetime) -> dict[str, Any] | None:
-        """The mint's latest price point at or before `at` (None: none stored)."""
-        window = self.windows.get(mint)
-        if window is None or not window[0] <= at < window[1]:
-            rows = backtest_repo.price_window(self.conn, self.prices, mint, at, at + PRICE_WINDOW)
-            window = self.windows[mint] = (at, at + PRICE_WINDOW, [row["ts"] for row in rows], rows)
-        index = bisect_right(window[2], at) - 1
-        return window[3][index] if index >= 0 else None
-
-
-def result(conn: Connection, wallet_id: UUID, start_balance: Decimal) -> dict[str, Any]:
+def result(store: MemoryStore, wallet_id: UUID, start_balance: Decimal) -> dict[str, Any]:
     """Summary (the core's performance figures), every trade numbered in opening order, and the equity curve."""
-    positions = backtest_repo.positions_with_trades(conn)
+    positions = store.positions_with_trades()
     number = {row["id"]: f"{index:06d}" for index, row in enumerate(positions, 1)}
+    closed = store.closed_positions(wallet_id)
+    exits = store.sell_exits([row["id"] for row in closed])
     trades = [replace(trade, position_id=number[UUID(trade.position_id)])
-              for trade in report_service.closed_trades(conn, "wallet", wallet_id, None, None)]
+              for trade in report_service.trades_from(closed, exits)]
     performance = asdict(summarize(trades, start_balance))
     equity = performance.pop("equity_curve")
     listed = [{"trade": number[row["id"]], **{k: v for k, v in row.items() if k != "id"}} for row in positions]

@@ -19,7 +19,7 @@ from uuid import UUID
 
 from app.chain.rpc import ChainError
 from app.core.buy import BuyWorkflow, Decision, PredictionSignal, WalletState, condition_step, precheck, size_buy
-from app.core.chains import AmountMode, WorkflowType, load_stored_chain
+from app.core.chains import AmountMode, WorkflowType, cached_stored_chain
 from app.core.clock import Clock
 from app.core.filters import MarketPoint, confidence_amount, market_check, mint_list_check
 from app.core.guards import DailyUsage, HaltState, WalletLimits, effective_halt, halt_check, limits_check
@@ -174,7 +174,7 @@ def _evaluate_guarded(store: TradingStore, ev: _Evaluation, row: Row) -> Outcome
 
 
 def _workflow(row: Row) -> BuyWorkflow:
-    return BuyWorkflow(row["id"], row["name"], load_stored_chain(WorkflowType.BUY, row["chain"]),
+    return BuyWorkflow(row["id"], row["name"], cached_stored_chain(WorkflowType.BUY, row["chain"]),
                        AmountMode(row["buy_amount_mode"]), row["buy_amount_value"], row["cooldown_seconds"],
                        row["max_open_positions"])
 

@@ -74,7 +74,11 @@ def features_for(
 
     Raises UnknownFeature for a bad name and FeatureDataError when the stored metrics cannot give a value.
     """
-    since = at - lookback(feature_names) - max_staleness
-    rows = metrics_repo.points_between(conn, mint, since - _RESOLUTION, at)
+    rows = metrics_repo.points_between(conn, mint, *feature_window(feature_names, at, max_staleness))
     points = [MetricPoint(row["ts"], row) for row in rows]
     return compute_features(feature_names, points, at, max_staleness)
+
+
+def feature_window(feature_names: Sequence[str], at: datetime, max_staleness: timedelta) -> tuple[datetime, datetime]:
+    """(after, until]: the metric points the features at `at` can read."""
+    return at - lookback(feature_names) - max_staleness - _RESOLUTION, at

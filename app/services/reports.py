@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -51,8 +52,13 @@ def closed_trades(conn: Connection, owner: str, owner_id: UUID, start: datetime 
                   end: datetime | None) -> list[ClosedTrade]:
     """The closed positions of a wallet or BUY workflow in [start, end) as the core's frozen trades."""
     rows = report_repo.closed_positions(conn, owner, owner_id, start, end)
-    exits: dict[UUID, list[Exit]] = {row["id"]: [] for row in rows}
-    for sell in report_repo.sell_exits(conn, list(exits)):
+    return trades_from(rows, report_repo.sell_exits(conn, [row["id"] for row in rows]))
+
+
+def trades_from(closed: Sequence[Mapping[str, Any]], sells: Iterable[Mapping[str, Any]]) -> list[ClosedTrade]:
+    """Closed positions (oldest close first) and their SELL trades (in time order) as the core's frozen trades."""
+    exits: dict[UUID, list[Exit]] = {row["id"]: [] for row in closed}
+    for sell in sells:
         exits[sell["position_id"]].append(Exit(sell["rule"], sell["realized_pnl_sol"]))
     return [ClosedTrade(str(row["id"]), row["opened_at"], row["closed_at"], row["realized_pnl_sol"],
-                        tuple(exits[row["id"]])) for row in rows]
+                        tuple(exits[row["id"]])) for row in closed]

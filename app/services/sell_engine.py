@@ -18,7 +18,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 from uuid import UUID
 
-from app.core.chains import SellChain, WorkflowType, load_stored_chain
+from app.core.chains import SellChain, WorkflowType, cached_stored_chain
 from app.core.clock import Clock, utc_now
 from app.core.guards import CONFIG_HALT_SELLS_REASON, after_sell
 from app.core.notifications import Event, breaker_event, sell_error_event, sell_event
@@ -81,6 +81,24 @@ class SellDeps:
 def check_position(store: TradingStore, position_id: UUID, deps: SellDeps) -> CheckOutcome:
     """One scheduled check of one position; returns what happened (hold, sold, closed, error, …)."""
     target = store.check_target(position_id)
+    unchecked = _cannot_check(store, position_id, target, deps)
+    if unchecked is not None:
+        return unchecked
+    price_of = deps.mint_price or partial(quoted_price, deps.price_source)
+    try:
+        price = price_of(target["mint"], target["token_decimals"], int(target["tokens_raw"]))
+    except PriceUnavailable as exc:
+        store.record_check_error(position_id, f"no price: {exc}")
+        return {"result": CheckResult.NO_PRICE, "error": str(exc)}
+    chain = cached_stored_chain(WorkflowType.SELL, target["sell_chain"])
+    decision = should_exit(chain, target["sell_amount_pct"], _state(target), price, deps.clock())
+    if decision.rule is None:
+        return _hold(store, target, decision, price)  # the common case: two statements, no lock
+    return _sell_fired(store, target, chain, price, decision, deps)
+
+
+def _cannot_check(store: TradingStore, position_id: UUID, target: Row | None, deps: SellDeps) -> CheckOutcome | None:
+    """Why the position is not checked now (closed, no SELL workflow, sells halted), recorded; None: check it."""
     if target is None or target["status"] != PositionStatus.OPEN:
         deps.on_position_closed(position_id)
         return {"result": CheckResult.NOT_OPEN}
@@ -91,16 +109,13 @@ def check_position(store: TradingStore, position_id: UUID, deps: SellDeps) -> Ch
     if halt is not None:
         store.record_check_error(position_id, halt)
         return {"result": CheckResult.HALTED, "error": halt}
-    price_of = deps.mint_price or partial(quoted_price, deps.price_source)
-    try:
-        price = price_of(target["mint"], target["token_decimals"], int(target["tokens_raw"]))
-    except PriceUnavailable as exc:
-        store.record_check_error(position_id, f"no price: {exc}")
-        return {"result": CheckResult.NO_PRICE, "error": str(exc)}
-    chain = load_stored_chain(WorkflowType.SELL, target["sell_chain"])
-    decision = should_exit(chain, target["sell_amount_pct"], _state(target), price, deps.clock())
-    if decision.rule is None:
-        return _hold(store, target, decision, price)  # the common case: two statements, no lock
+    return None
+
+
+def _sell_fired(store: TradingStore, target: Row, chain: SellChain, price: Decimal, decision: ExitDecision,
+                deps: SellDeps) -> CheckOutcome:
+    """A rule fired on the unlocked snapshot: quote (paper, no transaction open), then decide again and apply under
+    the position's lock; re-quote when the amount changed meanwhile."""
     quotes = _paper_quotes(target, deps, decision.tokens_to_sell)
     for _ in range(REQUOTES + 1):
         try:
@@ -109,7 +124,7 @@ def check_position(store: TradingStore, position_id: UUID, deps: SellDeps) -> Ch
         except Requote as requote:
             quotes.take(requote.amount)
             continue
-        return _after_locked(position_id, outcome, store, deps)
+        return _after_locked(target["id"], outcome, store, deps)
     return {"result": CheckResult.SELL_FAILED, "rule": decision.rule_key,
             "error": f"the amount to sell kept changing over {REQUOTES + 1} quotes"}
 

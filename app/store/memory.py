@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Context, Decimal
-from functools import partial
+from functools import partial, reduce
 from math import inf
 from types import MappingProxyType
 from typing import Any
@@ -38,6 +38,7 @@ _PCT = Decimal("0.01")  # NUMERIC(5, 2)
 _WHOLE = Decimal(1)  # NUMERIC(40, 0)
 _OPEN_STATES = ("PENDING", "SENT")
 _MISSING = object()
+_JSON_SCALARS = (str, int, float, bool, type(None))
 
 TABLES = ("wallets", "trading_workflows", "positions", "trade_logs", "workflow_executions", "orders",
           "predictions", "approvals")
@@ -56,8 +57,7 @@ _WALLET_LIMITS = ("max_buys_per_day", "max_daily_loss_sol", "max_position_pct", 
                   "losing_streak", "breaker_tripped_at", "breaker_reason")
 _CANDIDATE_COLUMNS = ("id", "name", "chain", "buy_amount_mode", "buy_amount_value", "cooldown_seconds",
                       "max_open_positions", "require_approval", "slippage_bps")
-_LOCK_COLUMNS = ("trading_enabled", "virtual_sol_balance", "max_buys_per_day", "max_daily_loss_sol",
-                 "max_position_pct", "breaker_tripped_at", "breaker_reason")
+_LOCK_LIMITS = ("max_buys_per_day", "max_daily_loss_sol", "max_position_pct", "breaker_tripped_at", "breaker_reason")
 _REPORT_COLUMNS = ("id", "mint", "status", "opened_at", "closed_at", "sol_spent", "entry_price_sol",
                    "initial_tokens_raw", "realized_pnl_sol", "close_reason")
 _WORKFLOW_DEFAULTS: Record = {"buy_amount_mode": None, "buy_amount_value": None, "sell_amount_pct": 100,
@@ -100,13 +100,38 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def _jsonb_key(pair: tuple[str, Any]) -> tuple[int, bytes]:
+    key = pair[0].encode()
+    return len(key), key
+
+
 def _jsonb_object(pairs: list[tuple[str, Any]]) -> Record:
     """An object as jsonb keeps it: keys by length, then bytes; the last of duplicate keys wins."""
-    return dict(sorted(pairs, key=lambda pair: (len(pair[0].encode()), pair[0].encode())))
+    return dict(sorted(pairs, key=_jsonb_key)) if len(pairs) > 1 else dict(pairs)
 
 
 def _json(value: Any) -> Any:
     """A JSONB value as it comes back from the database (tuples as lists, enums as text, keys in jsonb order)."""
+    kind = type(value)
+    if kind in _JSON_SCALARS:
+        return value
+    if kind is dict:
+        return _json_object(value)
+    if kind is list or kind is tuple:
+        return [_json(item) for item in value]
+    if isinstance(value, str):  # a StrEnum member: its text
+        return str(value)
+    return _json_dumped(value)
+
+
+def _json_object(value: Record) -> Any:
+    if not all(type(key) is str for key in value):
+        return _json_dumped(value)
+    return _jsonb_object([(key, _json(item)) for key, item in value.items()])
+
+
+def _json_dumped(value: Any) -> Any:
+    """Anything else as json.dumps has it (TypeError for what it cannot encode, as psycopg's Jsonb)."""
     return json.loads(json.dumps(value), object_pairs_hook=_jsonb_object)
 
 
@@ -186,8 +211,7 @@ def _position_keys(row: Record) -> tuple[set[Key], set[Key]]:
 
 
 def _order_slots(row: Record) -> set[Key]:
-    """An order's unique slots: uq_orders_open_per_position, uq_orders_open_buy_per_wallet_mint,
-    uq_orders_buy_per_prediction_workflow and the unique signature."""
+    """An order's unique slots: its open SELL/BUY slot, its BUY per prediction+workflow, its signature."""
     slots: set[Key] = set()
     is_open = row["state"] in _OPEN_STATES
     if row["side"] == "SELL":
@@ -324,7 +348,7 @@ class _Tables(_Journal):
         self._executions, self._orders = self._tables["workflow_executions"], self._tables["orders"]
         self._predictions, self._approvals = self._tables["predictions"], self._tables["approvals"]
         self._open_order: list[tuple[datetime, int, UUID]] = []  # OPEN positions by (opened_at, seq)
-        self._wallet_trades: dict[UUID, list[tuple[datetime, int, UUID]]] = {}  # by (created_at, seq)
+        self._days: dict[tuple[UUID, date], Record] = {}  # (wallet, UTC day) -> its trades and running totals
         self._buy_workflows: dict[int, list[tuple[datetime, UUID]]] = {}  # BUY workflows by trigger model
         self._last_executed: dict[UUID, datetime] = {}  # workflow -> max(created_at) of its EXECUTED
         self._mints: dict[str, Record] = {}
@@ -388,7 +412,19 @@ class _Tables(_Journal):
         _require(balance >= 0, f"wallet {wallet_id}: virtual_sol_balance would be {balance} (below zero)")
         self._update(row, {"virtual_sol_balance": balance, "updated_at": self._now()})
 
-    def _metric_window(self, mint: str, bound: datetime) -> tuple[list[Record], int]:
+    def _count_trade(self, row: Record) -> None:
+        """Add a trade to its wallet's UTC day (what daily_usage reads): its item, the day's buys and P&L."""
+        key = (row["wallet_id"], row["created_at"].date())
+        day = self._days.get(key)
+        if day is None:
+            day = {"items": [], "buys": 0, "pnl": Decimal(0), "last": row["created_at"]}
+            self._put(self._days, key, day)
+        self._insort(day["items"], (row["created_at"], row["seq"], row["action"], row["realized_pnl_sol"]))
+        pnl = row["realized_pnl_sol"] if row["action"] == "SELL" else None
+        self._update(day, {"buys": day["buys"] + (row["action"] == "BUY"), "last": max(day["last"], row["created_at"]),
+                           "pnl": day["pnl"] if pnl is None else _CONTEXT.add(day["pnl"], pnl)})
+
+    def _metric_window(self, mint: str, bound: datetime) -> tuple[Sequence[Record], int]:
         """The mint's points (ts order) and how many are at or before `bound`."""
         times, points = self._metrics.get(mint, ((), ()))
         return points, bisect_right(times, bound)
@@ -397,7 +433,7 @@ class _Tables(_Journal):
 class _Seeding(_Tables):
     """What a run starts from and reads back (MemoryStore only, not in the port)."""
 
-    def add_wallet(self, alias: str, type: str = "TEST", virtual_sol_balance: Decimal = Decimal(0),  # noqa: A002
+    def add_wallet(self, alias: str, type: str = "TEST", virtual_sol_balance: Decimal = Decimal(0),
                    public_key: str | None = None, encrypted_secret_key: str | None = None,
                    trading_enabled: bool = True, **limits: Any) -> UUID:
         """Create a wallet (limits: max_buys_per_day, max_daily_loss_sol, max_position_pct, breaker_losing_sells)."""
@@ -518,7 +554,7 @@ class _Seeding(_Tables):
     def set_halt(self, halted: bool, halt_sells: bool = False, reason: str | None = None) -> None:
         """Halt or resume trading (halted_at kept while it stays halted)."""
         now, old = self._now(), self._halt
-        halted_at = (old["halted_at"] if old["halted"] else None) or now if halted else None
+        halted_at = ((old["halted_at"] if old["halted"] else None) or now) if halted else None
         self._update(old, {"halted": halted, "halt_sells": halt_sells, "reason": reason, "halted_by": None,
                            "halted_at": halted_at, "updated_at": now})
 
@@ -545,7 +581,8 @@ class _Seeding(_Tables):
 
     def closed_positions(self, wallet_id: UUID) -> list[Row]:
         """The wallet's CLOSED positions (id, opened_at, closed_at, realized_pnl_sol), oldest close first."""
-        closed = [row for row in self._positions.values() if row["wallet_id"] == wallet_id and row["status"] == "CLOSED"]
+        closed = [row for row in self._positions.values()
+                  if row["wallet_id"] == wallet_id and row["status"] == "CLOSED"]
         closed.sort(key=lambda row: (row["closed_at"], row["seq"]))
         return [MappingProxyType({name: row[name] for name in ("id", "opened_at", "closed_at", "realized_pnl_sol")})
                 for row in closed]
@@ -553,7 +590,8 @@ class _Seeding(_Tables):
     def sell_exits(self, position_ids: list[UUID]) -> list[Row]:
         """The SELL trades of these positions (position_id, rule, realized_pnl_sol), in order of time."""
         return [MappingProxyType({"position_id": trade["position_id"], "rule": trade["rule"],
-                                  "realized_pnl_sol": trade["realized_pnl_sol"] or Decimal(0)})
+                                  "realized_pnl_sol": Decimal(0) if trade["realized_pnl_sol"] is None
+                                  else trade["realized_pnl_sol"]})
                 for trade in self._sells_of(position_ids)]
 
 
@@ -613,22 +651,26 @@ class MemoryStore(_Seeding):
         if workflow is None:
             return None
         wallet = self._wallets[workflow["wallet_id"]]
-        row = {"is_active": workflow["is_active"], **{name: wallet[name] for name in _LOCK_COLUMNS}}
-        row["wallet_id"] = wallet["id"]
+        row = {"is_active": workflow["is_active"], "trading_enabled": wallet["trading_enabled"],
+               "virtual_sol_balance": wallet["virtual_sol_balance"], "wallet_id": wallet["id"]}
+        row.update((name, wallet[name]) for name in _LOCK_LIMITS)
         row.update(self._state(workflow_id, wallet["id"], mint))
-        return MappingProxyType({name: row[name] for name in ("is_active", "trading_enabled", "virtual_sol_balance",
-                                                              "wallet_id", *_LOCK_COLUMNS[2:], *row)})
+        return MappingProxyType(row)
 
     def daily_usage(self, wallet_id: UUID, at: datetime | None) -> Row:
         """buys_today and realized_pnl_today_sol of the wallet since 00:00 UTC of `at` (None: now)."""
         end = self._at({"at": at})
-        start = end.replace(hour=0, minute=0, second=0, microsecond=0)
-        trades = self._wallet_trades.get(wallet_id, [])
-        window = trades[bisect_left(trades, (start,)):bisect_right(trades, (end, inf))]
-        rows = [self._trades[trade_id] for _, _, trade_id in window]
-        pnl = [row["realized_pnl_sol"] for row in rows if row["action"] == "SELL" and row["realized_pnl_sol"] is not None]
-        return MappingProxyType({"buys_today": sum(1 for row in rows if row["action"] == "BUY"),
-                                 "realized_pnl_today_sol": _CONTEXT.add(sum(pnl, Decimal(0)), 0) if pnl else Decimal(0)})
+        day = self._days.get((wallet_id, end.date()))
+        if day is None:
+            buys, pnl = 0, Decimal(0)
+        elif day["last"] <= end:
+            buys, pnl = day["buys"], day["pnl"]
+        else:  # `at` falls before some of that day's trades: count the ones up to it
+            items = day["items"][:bisect_right(day["items"], (end, inf))]
+            buys = sum(1 for item in items if item[2] == "BUY")
+            pnl = reduce(_CONTEXT.add, (item[3] for item in items if item[2] == "SELL" and item[3] is not None),
+                         Decimal(0))
+        return MappingProxyType({"buys_today": buys, "realized_pnl_today_sol": pnl})
 
     def halt_state(self, lock: bool = False) -> Row | None:
         """The trading_state row (halted, halt_sells, reason, halted_by, halted_at, updated_at)."""
@@ -674,11 +716,8 @@ class MemoryStore(_Seeding):
                "opened_at": self._at(values), "closed_at": None, "last_checked_at": None, "last_check_error": None,
                "failing_rule": None, "seq": 0}
         _require(tokens > 0 and row["sol_spent"] > 0 and price > 0, "a position needs tokens, SOL and a price > 0")
-        slots, groups = _position_keys(row)
-        if next(iter(slots))[1] in self._slots["open_position"]:
-            raise SlotTaken(f"wallet {row['wallet_id']} already holds {row['mint']}")
         row.update(id=self._new_id(), seq=self._next_seq("positions"))
-        self._reindex((set(), set()), (slots, groups), row["id"])
+        self._reindex((set(), set()), _position_keys(row), row["id"])
         self._add("positions", row)
         self._insort(self._open_order, (row["opened_at"], row["seq"], row["id"]))
         return row["id"]
@@ -693,7 +732,7 @@ class MemoryStore(_Seeding):
                "is_paper": values.get("is_paper", True), "tx_signature": values.get("tx_signature"),
                "created_at": self._at(values), "order_id": values.get("order_id"), "seq": self._next_seq("trade_logs")}
         self._add("trade_logs", row)
-        self._insort(self._wallet_trades.setdefault(row["wallet_id"], []), (row["created_at"], row["seq"], row["id"]))
+        self._count_trade(row)
         if row["action"] == "SELL" and row["position_id"] is not None:
             self._join([("position_sells", row["position_id"])], row["id"])
         return row["id"]
@@ -718,8 +757,7 @@ class MemoryStore(_Seeding):
 
     def record_price(self, position_id: UUID, price_sol: Decimal, peak_price_sol: Decimal,
                      rule_fired: bool = False) -> None:
-        """A check's price and raised peak (never lowered); clears the check error (and, unless a rule fired,
-        the failing rule)."""
+        """A check's price and raised peak; clears the check error (and the failing rule unless a rule fired)."""
         row = self._positions.get(position_id)
         if row is None:
             return

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from app.demo.headless import format_summary, run_demo
+from app.demo.headless import MemoryDemo, PostgresDemo, format_summary, run_demo
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def run_once(fresh, config, empty_tables):
     """Run the demo on empty tables; returns its summary."""
     def _run(seed=7, minutes=20):
         empty_tables(fresh)
-        return run_demo(fresh, config, minutes, seed)
+        return run_demo(PostgresDemo(fresh, config), config, minutes, seed)
     return _run
 
 
@@ -43,10 +43,11 @@ def test_accounting_adds_up(fresh, run_once):
     assert summary["balance_end_sol"] == Decimal("10") - spent + received
 
 
-def test_same_seed_same_table_and_another_seed_differs(run_once):
-    first = format_summary(run_once(seed=11, minutes=10))
-    second = format_summary(run_once(seed=11, minutes=10))
-    other = format_summary(run_once(seed=12, minutes=10))
+def test_same_seed_same_table_and_another_seed_differs(config):
+    def table(seed: int) -> str:
+        return format_summary(run_demo(MemoryDemo(config), config, 10, seed))
+    first, second, other = table(11), table(11), table(12)
     assert first == second
     assert other != first
     assert "| predictions" in first and "win rate" in first
+

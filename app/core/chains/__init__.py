@@ -5,7 +5,7 @@ Import from here: every public name of the package is re-exported.
 """
 
 from app.core.chains.amounts import MAX_FIXED_BUY_SOL, check_amounts, positive_amount_problem
-from app.core.chains.codec import chain_to_json, json_decimal, load_stored_chain
+from app.core.chains.codec import cached_stored_chain, chain_to_json, json_decimal, load_stored_chain
 from app.core.chains.display import summarize
 from app.core.chains.parse import MAX_CONDITIONS, MAX_RULES, parse_chain
 from app.core.chains.paths import FieldPath, InvalidChain, describe_errors, format_path
@@ -48,6 +48,7 @@ __all__ = [
     "SellChain",
     "SellRule",
     "WorkflowType",
+    "cached_stored_chain",
     "chain_to_json",
     "check_amounts",
     "check_workflow",

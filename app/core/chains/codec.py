@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from app.core.chains.types import (
@@ -81,6 +83,16 @@ def _rule_to_json(rule: SellRule) -> dict[str, Any]:
 
 def _num(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
+
+
+def cached_stored_chain(workflow_type: WorkflowType | str, stored: Mapping[str, Any]) -> Chain:
+    """load_stored_chain, remembered by the stored JSON's text (chains are frozen: one per distinct JSON)."""
+    return _chain_of_text(WorkflowType(workflow_type), json.dumps(stored, sort_keys=True))
+
+
+@lru_cache(maxsize=1024)
+def _chain_of_text(workflow_type: WorkflowType, text: str) -> Chain:
+    return load_stored_chain(workflow_type, json.loads(text))
 
 
 def load_stored_chain(workflow_type: WorkflowType | str, stored: Mapping[str, Any]) -> Chain:
