@@ -166,6 +166,7 @@ class BoosterCache:
         self.max_size = max_size
         self._lock = threading.Lock()
         self._boosters: OrderedDict[tuple[int, str], xgb.Booster] = OrderedDict()
+        self._metadata: dict[int, dict] = {}
         self._pid = os.getpid()
 
     def get(self, model_id: int, sha256: str, load_bytes: Callable[[], bytes]) -> xgb.Booster:
@@ -183,9 +184,23 @@ class BoosterCache:
                 self._boosters.popitem(last=False)
             return booster
 
+    def metadata(self, model_id: int, load: Callable[[], dict | None]) -> dict | None:
+        """A model's stored metadata (feature names, sha256), read once per process: a model row never changes
+        (a new upload is a new id; a delete is refused while an active workflow uses it)."""
+        with self._lock:
+            self._forget_parent()
+            if model_id in self._metadata:
+                return self._metadata[model_id]
+        found = load()
+        if found is not None:
+            with self._lock:
+                self._metadata[model_id] = found
+        return found
+
     def discard(self, model_id: int) -> None:
         """Drop every cached version of a model (e.g. after deleting it)."""
         with self._lock:
+            self._metadata.pop(model_id, None)
             for key in [k for k in self._boosters if k[0] == model_id]:
                 del self._boosters[key]
 
@@ -193,4 +208,5 @@ class BoosterCache:
         """After a fork, never use boosters loaded by the parent process."""
         if self._pid != os.getpid():
             self._boosters.clear()
+            self._metadata.clear()
             self._pid = os.getpid()

@@ -141,8 +141,9 @@ def evaluate_prediction(store: TradingStore, prediction_id: UUID, deps: BuyDeps)
         return _expire(store, prediction, deps.max_age_seconds)
     evaluation = _Evaluation(prediction, deps)
     outcomes = []
-    for row in store.buy_candidates(prediction["model_id"], prediction["mint"]):
-        store.renew_claim(prediction_id)
+    for index, row in enumerate(store.buy_candidates(prediction["model_id"], prediction["mint"])):
+        if index:  # the claim itself holds the lease for the first workflow
+            store.renew_claim(prediction_id)
         outcomes.append(_evaluate_guarded(store, evaluation, row))
     store.mark_evaluated(prediction_id, outcomes)
     return outcomes
@@ -400,7 +401,6 @@ def _fill_buy(store: TradingStore, ev: _Evaluation, row: Row, amount_sol: Decima
               steps: Steps) -> Outcome:
     """A paper buy: the post-fee SOL's quote (taken before this transaction), then the fill booked with its FILLED
     paper order."""
-    mint = ev.prediction["mint"]
     total = sol_to_lamports(amount_sol)
     fee, swap = buy_swap_lamports(total, ev.deps.fee_bps)
     quote = ev.paper_quotes().for_fill(swap)
@@ -409,20 +409,18 @@ def _fill_buy(store: TradingStore, ev: _Evaluation, row: Row, amount_sol: Decima
     if quote.amount_out <= 0:
         return _conclude(store, ev, row, BuyOutcome.REJECTED, steps, "the quote returns no tokens for this amount")
     fill = buy_fill(total, ev.deps.fee_bps, quote.amount_out, decimals)
-    order = store.insert_order({
-        "wallet_id": row["wallet_id"], "side": TradeAction.BUY, "mint": mint, "state": OrderState.FILLED,
-        "is_paper": True, "workflow_id": row["id"], "prediction_id": ev.prediction["id"], "in_amount": swap,
-        "quoted_out": quote.amount_out, "out_amount": fill.tokens_raw, "fee_lamports": fee, "at": ev.at()})
-    booked = BookedBuy(order["id"], fill.tokens_raw, amount_sol, fill.price_sol, lamports_to_sol(fill.fee_lamports),
+    booked = BookedBuy(None, fill.tokens_raw, amount_sol, fill.price_sol, lamports_to_sol(fill.fee_lamports),
                        decimals)
-    return _book_buy(store, ev, row, booked, steps)
+    paper_order = {"in_amount": swap, "quoted_out": quote.amount_out, "out_amount": fill.tokens_raw,
+                   "fee_lamports": fee}
+    return _book_buy(store, ev, row, booked, steps, paper_order)
 
 
 @dataclass(frozen=True)
 class BookedBuy:
     """A buy's fill as booked: the order, tokens received, SOL spent (fees included), entry price, fee."""
 
-    order_id: UUID
+    order_id: UUID | None  # None: a paper fill (its FILLED order is written with it)
     tokens_raw: int
     sol_spent: Decimal
     price_sol: Decimal
@@ -431,30 +429,24 @@ class BookedBuy:
     signature: str | None = None
 
 
-def _book_buy(store: TradingStore, ev: _Evaluation, row: Row, fill: BookedBuy,
-              steps: Steps) -> Outcome:
-    """Write the position, the trade, the wallet's debit (paper only) and the EXECUTED execution of a filled buy."""
-    mint, paper = ev.prediction["mint"], fill.signature is None
-    position_id = store.insert_position({
-        "wallet_id": row["wallet_id"], "mint": mint, "decimals": fill.decimals, "tokens_raw": fill.tokens_raw,
-        "sol_spent": fill.sol_spent, "price_sol": fill.price_sol, "workflow_id": row["id"], "at": ev.at()})
-    trade_id = store.insert_trade({
-        "wallet_id": row["wallet_id"], "position_id": position_id, "workflow_id": row["id"], "mint": mint,
-        "action": TradeAction.BUY, "sol_amount": fill.sol_spent, "token_amount_raw": fill.tokens_raw,
-        "price_sol": fill.price_sol, "fee_sol": fill.fee_sol, "at": ev.at(), "order_id": fill.order_id,
-        "is_paper": paper, "tx_signature": fill.signature})
-    if paper:
-        store.debit(row["wallet_id"], fill.sol_spent)
+def _book_buy(store: TradingStore, ev: _Evaluation, row: Row, fill: BookedBuy, steps: Steps,
+              paper_order: dict[str, Any] | None = None) -> Outcome:
+    """Write the filled buy at once (its paper order and the wallet's debit, or the link from its chain order;
+    position, trade, EXECUTED execution); SlotTaken when the mint is held or the execution logged already."""
+    paper = fill.signature is None
     steps += ({"step": "execute_buy", "result": "executed", "tokens_raw": str(fill.tokens_raw),
                "entry_price_sol": str(fill.price_sol), "sol_spent": str(fill.sol_spent),
                **({} if paper else {"signature": fill.signature})},)
-    outcome = _conclude(store, ev, row, BuyOutcome.EXECUTED, steps, None, trade_log_id=trade_id,
-                        position_id=position_id)
-    if outcome["execution_id"] is None:
-        raise SlotTaken("execution already logged for this prediction and workflow")
-    store.link_order(fill.order_id, execution_id=outcome["execution_id"], trade_log_id=trade_id,
-                    position_id=position_id)
-    return {**outcome, "position_id": str(position_id), "order_id": str(fill.order_id)}
+    booked = store.book_buy({
+        **(paper_order or {}), "order_id": fill.order_id, "wallet_id": row["wallet_id"], "mint": ev.prediction["mint"],
+        "decimals": fill.decimals, "tokens_raw": fill.tokens_raw, "sol_spent": fill.sol_spent,
+        "price_sol": fill.price_sol, "fee_sol": fill.fee_sol, "tx_signature": fill.signature,
+        "workflow_id": row["id"], "prediction_id": ev.prediction["id"], "trigger_data": ev.trigger_data(),
+        "steps_log": list(steps), "approval_id": None if ev.approval is None else ev.approval["id"], "at": ev.at()})
+    ev.deps.on_event(buy_event(BuyOutcome.EXECUTED.value, booked["execution_id"], row, ev.prediction["mint"],
+                               None, steps))
+    return {**_outcome(row, BuyOutcome.EXECUTED, None), "execution_id": str(booked["execution_id"]),
+            "position_id": str(booked["position_id"]), "order_id": str(booked["order_id"])}
 
 
 def _send_order(store: TradingStore, ev: _Evaluation, row: Row, order: Row, send: bool) -> Outcome:

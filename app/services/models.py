@@ -109,7 +109,9 @@ def predict_for_mint(
 
     Raises NotFound for an unknown model and FeatureDataError when the stored metrics cannot give the features.
     """
-    model = get_model(conn, model_id)
+    model = cache.metadata(model_id, lambda: model_repo.get(conn, model_id) if 0 < model_id <= MAX_MODEL_ID else None)
+    if model is None:
+        raise NotFound(f"Model {model_id} not found.")
     names = model["feature_names"]
     values = coin_service.features_for(conn, mint, names, at, max_staleness)
     booster = cache.get(model_id, model["sha256"], lambda: _stored_bytes(conn, model_id))
@@ -130,6 +132,7 @@ def predict(
     """The predict endpoint: probability and features for a mint at `at` (default now); data problems are Invalid."""
     require_mint_address(mint, location="json")
     at = at or datetime.now(UTC)
+    get_model(conn, model_id)  # NotFound once deleted, whatever this process cached
     try:
         probability, features = predict_for_mint(conn, model_id, mint, at, cache, max_staleness)
     except (FeatureDataError, UnknownFeature) as exc:

@@ -722,6 +722,37 @@ class MemoryStore(_Seeding):
         self._insort(self._open_order, (row["opened_at"], row["seq"], row["id"]))
         return row["id"]
 
+    def book_buy(self, values: dict[str, Any]) -> dict[str, UUID | None]:
+        """Write a filled buy's order (paper), position, trade, debit (paper) and execution, linked."""
+        execution = {key: values[key] for key in ("workflow_id", "mint", "trigger_data", "steps_log",
+                                                  "prediction_id")}
+        if execution["prediction_id"] is not None and (
+                (execution["prediction_id"], execution["workflow_id"]) in self._slots["execution"]):
+            raise SlotTaken("execution already logged for this prediction and workflow")
+        with self.transaction():
+            return self._book_buy(values, execution)
+
+    def _book_buy(self, values: dict[str, Any], execution: dict[str, Any]) -> dict[str, UUID | None]:
+        paper, at = values["order_id"] is None, values.get("at")
+        order_id = values["order_id"] or self.insert_order({
+            key: values.get(key) for key in ("wallet_id", "mint", "workflow_id", "prediction_id", "in_amount",
+                                             "quoted_out", "out_amount", "fee_lamports")} | {
+            "side": "BUY", "state": "FILLED", "is_paper": True, "at": at})["id"]
+        position_id = self.insert_position({key: values.get(key) for key in (
+            "wallet_id", "mint", "decimals", "tokens_raw", "sol_spent", "price_sol", "workflow_id", "at")})
+        trade_id = self.insert_trade({
+            "wallet_id": values["wallet_id"], "position_id": position_id, "workflow_id": values["workflow_id"],
+            "mint": values["mint"], "action": "BUY", "sol_amount": values["sol_spent"],
+            "token_amount_raw": values["tokens_raw"], "price_sol": values["price_sol"], "fee_sol": values["fee_sol"],
+            "at": at, "order_id": order_id, "is_paper": paper, "tx_signature": values.get("tx_signature")})
+        if paper:
+            self.debit(values["wallet_id"], values["sol_spent"])
+        execution_id = self.insert_execution({**execution, "result": "EXECUTED", "trade_log_id": trade_id,
+                                              "position_id": position_id, "approval_id": values.get("approval_id"),
+                                              "at": at})
+        self.link_order(order_id, execution_id=execution_id, trade_log_id=trade_id, position_id=position_id)
+        return {"order_id": order_id, "position_id": position_id, "trade_id": trade_id, "execution_id": execution_id}
+
     def insert_trade(self, values: dict[str, Any]) -> UUID:
         """Write one trade (trade_logs row)."""
         row = {"id": self._new_id(), "wallet_id": values["wallet_id"], "position_id": values["position_id"],

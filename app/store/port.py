@@ -101,6 +101,15 @@ class TradingStore(Protocol):
         SlotTaken when the wallet already holds the mint."""
         ...
 
+    def book_buy(self, values: dict[str, Any]) -> dict[str, UUID | None]:
+        """Write a filled buy at once (inside a transaction): for paper (`order_id` None) its FILLED order
+        (in_amount, quoted_out, out_amount, fee_lamports) and the wallet's debit of sol_spent, on chain the
+        links from the existing order `order_id`; the OPEN position (wallet_id, mint, decimals, tokens_raw,
+        sol_spent, price_sol, workflow_id), the BUY trade (fee_sol, tx_signature) and the EXECUTED execution
+        (trigger_data, steps_log, prediction_id, approval_id), all at `at`. Returns order_id, position_id,
+        trade_id, execution_id; SlotTaken when the wallet holds the mint or the execution is logged already."""
+        ...
+
     def insert_trade(self, values: dict[str, Any]) -> UUID:
         """Write one trade (trade_logs row)."""
         ...

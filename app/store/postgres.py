@@ -22,6 +22,7 @@ from app.repos import approvals as approval_repo
 from app.repos import buy_candidates, trading_state
 from app.repos import coin_metrics as metrics_repo
 from app.repos import executions as execution_repo
+from app.repos import fills as fill_repo
 from app.repos import orders as order_repo
 from app.repos import positions as position_repo
 from app.repos import predictions as prediction_repo
@@ -118,6 +119,14 @@ class PostgresStore:
     def insert_position(self, values: dict[str, Any]) -> UUID:
         """See TradingStore.insert_position."""
         return position_repo.insert_open(self.conn, values)
+
+    @_slot
+    def book_buy(self, values: dict[str, Any]) -> dict[str, UUID | None]:
+        """See TradingStore.book_buy (one statement)."""
+        booked = fill_repo.book_buy(self.conn, values)
+        if booked["execution_id"] is None:
+            raise SlotTaken("execution already logged for this prediction and workflow")
+        return booked
 
     def insert_trade(self, values: dict[str, Any]) -> UUID:
         """See TradingStore.insert_trade."""
