@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 
 from app.core.chains import RuleType, SellChain, SellRule
 from app.core.solana import LAMPORTS_PER_SOL
@@ -59,8 +60,9 @@ class ExitDecision:
     tokens_to_sell: int = 0
 
 
+@lru_cache(maxsize=4096)
 def rule_key(rule: SellRule) -> str:
-    """A stable identity of a rule, recorded on the position when it fires."""
+    """A stable identity of a rule, recorded on the position when it fires (rules are frozen: computed once)."""
     threshold = rule.minutes if rule.type is RuleType.TIMEOUT else rule.percent
     sell_pct = _plain(rule.sell_pct) if rule.sell_pct is not None else "-"
     return f"{rule.type.value}:{_plain(threshold)}:{sell_pct}"

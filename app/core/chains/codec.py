@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import ast
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import lru_cache
@@ -86,13 +86,14 @@ def _num(value: Decimal) -> int | float:
 
 
 def cached_stored_chain(workflow_type: WorkflowType | str, stored: Mapping[str, Any]) -> Chain:
-    """load_stored_chain, remembered by the stored JSON's text (chains are frozen: one per distinct JSON)."""
-    return _chain_of_text(WorkflowType(workflow_type), json.dumps(stored, sort_keys=True))
+    """load_stored_chain, remembered by the stored JSON's repr (chains are frozen: one per distinct JSON; the
+    stored form holds only JSON values, whose repr is exact)."""
+    return _chain_of_text(WorkflowType(workflow_type), repr(stored))
 
 
 @lru_cache(maxsize=1024)
 def _chain_of_text(workflow_type: WorkflowType, text: str) -> Chain:
-    return load_stored_chain(workflow_type, json.loads(text))
+    return load_stored_chain(workflow_type, ast.literal_eval(text))
 
 
 def load_stored_chain(workflow_type: WorkflowType | str, stored: Mapping[str, Any]) -> Chain:
