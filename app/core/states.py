@@ -52,12 +52,14 @@ class BuyOutcome(StrEnum):
     ERROR = "ERROR"
     EXECUTED = "EXECUTED"
     AWAITING_APPROVAL = "awaiting_approval"  # the workflow requires approval: an approval waits, no buy yet
-    ORDER_SENT = "order_sent"  # a REAL buy was sent and is not confirmed yet: the reconciler applies its result
+    ORDER_SENT = "order_sent"  # a REAL buy's order is reserved or sent, not confirmed yet: its fill is applied later
+    EXPIRED = "expired"  # the prediction was too old to act on (PredictionStatus.EXPIRED): no workflow evaluated
 
     @property
     def execution_result(self) -> ExecutionResult | None:
         """The execution to log for this outcome (None: recorded on the prediction only)."""
-        if self in (BuyOutcome.IGNORED, BuyOutcome.SKIPPED, BuyOutcome.AWAITING_APPROVAL, BuyOutcome.ORDER_SENT):
+        if self in (BuyOutcome.IGNORED, BuyOutcome.SKIPPED, BuyOutcome.AWAITING_APPROVAL, BuyOutcome.ORDER_SENT,
+                    BuyOutcome.EXPIRED):
             return None
         return ExecutionResult(self.value)
 

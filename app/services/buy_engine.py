@@ -158,7 +158,7 @@ def _final_outcomes(store: TradingStore, prediction_id: UUID, claimed: Row | Non
 
 
 def _expire(store: TradingStore, prediction: Row, max_age_seconds: float) -> list[Outcome]:
-    outcomes = [{"result": PredictionStatus.EXPIRED.value.lower(),
+    outcomes = [{"result": BuyOutcome.EXPIRED.value,
                  "reason": f"received {prediction['age_seconds']:.0f} s ago, older than the {max_age_seconds:.0f} s "
                            "limit (PREDICTION_MAX_AGE_SECONDS): too old to act on"}]
     store.mark_evaluated(prediction["id"], outcomes, PredictionStatus.EXPIRED)
