@@ -21,6 +21,7 @@ from psycopg import Connection, sql
 from psycopg.types.json import Jsonb
 
 from app.config import Config
+from app.core.chains import chain_to_json
 from app.core.solana import b58encode
 from app.pricing.sources import FixedPriceSource, PriceUnavailable
 from app.services import wallets as wallet_service
@@ -51,6 +52,7 @@ OTHER_MINT = "EKpQGSJtjMFqKZ9KQanSqYXRcF8fBopzLHYxdM65zcjm"
 WSOL_MINT = "So11111111111111111111111111111111111111112"
 
 ENTRY_PRICE = Decimal("0.0001")  # SOL per whole token: what the engine tests buy at
+LOSING = ENTRY_PRICE * Decimal("0.9")  # a stop-loss at -5 % sells below the entry
 FEE_BPS = 30
 MODEL_FEATURES = ["price_sol", "price_sol_pct_change_5m", "volume_sol_sum_5m"]
 PREDICTED_AT = "2026-11-21T10:00:00+00:00"
@@ -134,12 +136,25 @@ def sell_body(**overrides: Any) -> dict[str, Any]:
     return {**body, **overrides}
 
 
+def _typed(body: dict[str, Any]) -> dict[str, Any]:
+    """A body with its amounts typed as Decimal, as the API's schema hands them to the service."""
+    return {key: Decimal(str(value)) if key in _TYPED_AMOUNTS and value is not None else value
+            for key, value in body.items()}
+
+
 def create_workflow(conn: Connection, body: dict[str, Any], active: bool = True) -> dict[str, Any]:
     """Create a workflow from a body through the workflow service (amounts typed as Decimal), active unless not."""
-    typed = {key: Decimal(str(value)) if key in _TYPED_AMOUNTS and value is not None else value
-             for key, value in body.items()}
-    created = workflow_service.create_workflow(conn, typed)
+    created = workflow_service.create_workflow(conn, _typed(body))
     return workflow_service.set_active(conn, created["id"], True) if active else created
+
+
+def workflow_columns(body: dict[str, Any], active: bool = True) -> dict[str, Any]:
+    """A body as the trading_workflows columns a store's add_workflow takes: typed amounts, the chain validated
+    and stored in its canonical form (as the service stores it), active unless not; no wallet_alias."""
+    typed = {key: value for key, value in _typed(body).items() if key != "wallet_alias"}
+    chain = workflow_service.validated_chain(typed["type"], typed["chain"], typed.get("buy_amount_mode"),
+                                             typed.get("buy_amount_value"))
+    return {**typed, "chain": chain_to_json(chain), "is_active": active}
 
 
 def buy_workflow(conn: Connection, trigger: int, conditions: Sequence[tuple[int, str, float]] = (),
@@ -240,12 +255,14 @@ class MovingPrice:
 
 
 def buy_deps(predictor: Predictor | None = None, price: Decimal | None = ENTRY_PRICE, fee_bps: int = FEE_BPS,
-             opened: list | None = None, max_age_seconds: float | None = None) -> BuyDeps:
+             opened: list | None = None, max_age_seconds: float | None = None,
+             clock: Callable[[], datetime] | None = None) -> BuyDeps:
     """The BUY engine's dependencies: a fixed price, decided model probabilities, opened positions into `opened`,
-    predictions received more than max_age_seconds ago expired (None: never)."""
+    predictions received more than max_age_seconds ago expired (None: never), times from `clock` (None: the
+    database's now())."""
     return BuyDeps(price_source=MovingPrice(price).source(), predict=predictor or Predictor({}), fee_bps=fee_bps,
                    on_position_opened=opened.append if opened is not None else (lambda _: None),
-                   max_age_seconds=max_age_seconds)
+                   max_age_seconds=max_age_seconds, clock=clock)
 
 
 def sell_deps(market: MovingPrice, closed: list | None = None, clock: Callable[[], datetime] | None = None,

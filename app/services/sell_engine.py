@@ -308,7 +308,7 @@ def _log_sell(store: TradingStore, position: dict[str, Any], workflow_id: UUID |
             "workflow_id": workflow_id, "mint": position["mint"], "result": ExecutionResult.EXECUTED,
             "trigger_data": trigger_data, "steps_log": steps, "trade_log_id": fill["trade_log_id"],
             "position_id": position["id"], "at": deps.clock()})
-        store.link_order(fill["order_id"], execution_id=execution_id)
+        store.link_order(UUID(fill["order_id"]), execution_id=execution_id)
     return {"result": CheckResult.SOLD, "rule": rule_step.get("rule_key"), "closed": fill["tokens_left"] == "0", **fill}
 
 

@@ -185,10 +185,18 @@ def _trigger_model(row: Record) -> int | None:
     return None if model is None else int(model)
 
 
+def _jsonb_time(moment: datetime) -> str:
+    """A timestamptz as jsonb holds it (in a UTC session): ISO 8601, fractional seconds without trailing zeros."""
+    moment = _utc(moment)
+    fraction = f".{moment.microsecond:06d}".rstrip("0") if moment.microsecond else ""
+    return f"{moment:%Y-%m-%dT%H:%M:%S}{fraction}+00:00"
+
+
 def _sell_json(trade: Record) -> Record:
-    """One sell as positions_with_trades aggregates it (amounts as text)."""
+    """One sell as positions_with_trades aggregates it (jsonb_build_object: its time and amounts as text)."""
     return _jsonb_object([
-        ("at", trade["created_at"]), ("rule", trade["rule"]), ("sol_amount", _numeric_text(trade["sol_amount"])),
+        ("at", _jsonb_time(trade["created_at"])), ("rule", trade["rule"]),
+        ("sol_amount", _numeric_text(trade["sol_amount"])),
         ("token_amount_raw", _numeric_text(trade["token_amount_raw"])),
         ("price_sol", _numeric_text(trade["price_sol"])), ("fee_sol", _numeric_text(trade["fee_sol"])),
         ("realized_pnl_sol", _numeric_text(trade["realized_pnl_sol"]))])

@@ -1,4 +1,9 @@
-"""Risk guards against real PostgreSQL: the emergency stop racing buys, per-wallet limits, the circuit breaker."""
+"""Risk guards against real PostgreSQL and the services around them: the emergency stop racing buys and set from
+the environment, per-wallet limits and the circuit breaker as the wallet service changes and resets them.
+
+The guards' store-agnostic engine behaviour (a halt rejecting buys and holding sells, manual sells refused, a
+winning sell ending the streak) is a contract test run on both stores: tests/store/test_engine_contract.py.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ from app.services.sell_engine import check_position, sell_manually
 from app.store.postgres import PostgresStore
 from tests.factories import (
     ENTRY_PRICE,
+    LOSING,
     MovingPrice,
     Predictor,
     add_mint,
@@ -34,8 +40,6 @@ from tests.factories import (
     sell_workflow,
     store_prediction,
 )
-
-LOSING = ENTRY_PRICE * Decimal("0.9")  # a stop-loss at -5 % sells below the entry
 
 
 @pytest.fixture
@@ -68,18 +72,6 @@ def wallet_row(conn):
 
 
 # --- the emergency stop ------------------------------------------------------
-
-def test_halted_buys_are_rejected_with_the_reason_and_resume_buys_again(conn, trigger, dispatcher):
-    buy_workflow(conn, trigger, cooldown_seconds=0)
-    trading_service.halt(conn, "exchange outage", "continue", "ops", False, dispatcher)
-    outcome = buy_on(conn, trigger, "a")
-    assert outcome["result"] == "REJECTED" and "exchange outage" in outcome["reason"]
-    step = steps_of(conn, outcome["execution_id"])[-1]
-    assert step["step"] == "halt_check" and step["result"] == "rejected" and step["reason"] == "exchange outage"
-    assert conn.execute("SELECT count(*) AS n FROM trade_logs").fetchone()["n"] == 0
-    trading_service.resume(conn, "ops", False, dispatcher)
-    assert buy_on(conn, trigger, "b")["result"] == "EXECUTED"
-
 
 def test_trading_halted_in_the_environment_halts_buys(conn, trigger, dispatcher):
     buy_workflow(conn, trigger)
@@ -132,21 +124,6 @@ def test_no_trade_is_written_after_a_racing_halt_returns(conn, trigger, database
     assert results.count("EXECUTED") == len(at_halt)
     rejected = conn.execute("SELECT steps_log FROM workflow_executions WHERE result = 'REJECTED'").fetchall()
     assert all(r["steps_log"][-1]["step"] == "halt_check" for r in rejected)
-
-
-def test_halting_sells_keeps_positions_open_and_refuses_manual_sells(conn, trigger, dispatcher):
-    buy_workflow(conn, trigger)
-    position_id = buy_on(conn, trigger, "a")["position_id"]
-    sell_workflow(conn, [{"type": "stop_loss", "percent": -5}])
-    market = MovingPrice(LOSING)
-    trading_service.halt(conn, "frozen market", "halt", "ops", False, dispatcher)
-    outcome = check_position(PostgresStore(conn), position_id, sell_deps(market))
-    assert outcome["result"] == "halted" and "frozen market" in outcome["error"]
-    assert conn.execute("SELECT status FROM positions").fetchone()["status"] == "OPEN"
-    with pytest.raises(Conflict):
-        sell_manually(PostgresStore(conn), position_id, Decimal(100), sell_deps(market))
-    trading_service.halt(conn, "buys only", "continue", "ops", False, dispatcher)
-    assert check_position(PostgresStore(conn), position_id, sell_deps(market))["result"] == "sold"
 
 
 def test_trading_halted_all_in_the_environment_halts_sells_as_a_stored_sells_halt_does(conn, trigger, dispatcher,
@@ -249,17 +226,6 @@ def test_breaker_trips_on_the_third_losing_sell_not_before_and_resets(conn, trig
     reset = wallet_service.reset_circuit_breaker(conn, "w1")
     assert reset["breaker_tripped_at"] is None and reset["losing_streak"] == 0
     assert buy_on(conn, trigger, "e")["result"] == "EXECUTED"
-
-
-def test_a_winning_sell_ends_the_streak(conn, trigger):
-    buy_workflow(conn, trigger, cooldown_seconds=0)
-    sell_workflow(conn, [{"type": "stop_loss", "percent": -5}, {"type": "take_profit", "percent": 5}])
-    first, second, third = (buy_on(conn, trigger, n)["position_id"] for n in "abc")
-    check_position(PostgresStore(conn), first, sell_deps(MovingPrice(LOSING)))
-    check_position(PostgresStore(conn), second, sell_deps(MovingPrice(LOSING)))
-    check_position(PostgresStore(conn), third, sell_deps(MovingPrice(ENTRY_PRICE * 2)))
-    row = wallet_row(conn)
-    assert row["losing_streak"] == 0 and row["breaker_tripped_at"] is None
 
 
 def test_concurrent_losing_sells_are_counted_exactly(conn, trigger, database_url):

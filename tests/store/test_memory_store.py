@@ -220,7 +220,7 @@ def test_positions_with_trades_shape_and_text():
                          "initial_tokens_raw", "realized_pnl_sol", "close_reason", "buy_steps", "sells"]
     assert row["buy_steps"] == [{"step": "quote", "result": "passed"}] and row["close_reason"] == "stop_loss"
     first, second = row["sells"]
-    assert first == {"at": T0 + timedelta(seconds=5), "rule": "take_profit", "fee_sol": "0.001000000",
+    assert first == {"at": "2024-05-01T12:00:05+00:00", "rule": "take_profit", "fee_sol": "0.001000000",
                      "price_sol": "0.000250000000000000", "sol_amount": "0.250000000",
                      "realized_pnl_sol": "0.000000001", "token_amount_raw": "400"}
     assert (second["rule"], second["realized_pnl_sol"]) == ("stop_loss", None)
