@@ -3,8 +3,8 @@
 Builds the inputs in a scratch database (on DATABASE_URL's server, or embedded PostgreSQL when unset): 10 mints
 whose price follows a seeded random walk, coin metrics each minute (and, for `--prices recorded`, a recorded
 price each 15 s), 100,000 predictions at random times with uniform probabilities. Then runs the backtest
-service exactly as the RQ job does (`run_backtest`: copy inputs into its own scratch database, walk the clock,
-store the result) with a progress bar, and prints time, simulated days per second and trades.
+service exactly as the RQ job does (`run_backtest`: read the inputs once, walk the clock over the in-memory
+trading store, store the result) with a progress bar, and prints time, simulated days per second and trades.
 Writes bench/results/backtest.json (or backtest_<prices>.json for recorded prices).
 
     .venv/bin/python bench/backtest.py [--days 30] [--mints 10] [--predictions 100000] [--prices metrics]

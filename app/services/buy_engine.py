@@ -1,10 +1,12 @@
 """BUY evaluation (SPEC §4): a prediction meets every active BUY workflow its model triggers.
 
-Unlocked first pass (trigger, cooldown, held mint, max positions, conditions), then a
-transaction that locks the wallet row, re-checks the same rules on fresh state, sizes the
-buy, quotes it and writes trade, position, balance and execution together. The database
-keeps it exactly-once: one OPEN position per wallet and mint (unique index) and one
-execution per prediction and workflow (unique index).
+Read → decide → act → apply, on a TradingStore: read the prediction and its candidates (each workflow with
+its wallet's state); decide with the pure core (trigger, cooldown, held mint, max positions, conditions);
+act with no transaction open (a paper buy's quote, a REAL wallet's chain balance); then apply once in a
+short transaction that locks the wallet, re-checks halt, limits, breaker and the same rules on fresh state,
+sizes the buy (re-quoting when the amount changed) and books order, position, trade, balance and execution
+together. The store keeps it exactly-once: one OPEN position per wallet and mint and one execution per
+prediction and workflow.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
 """SELL checks (SPEC §5) and manual sells: price, decide with the pure core, sell exactly once.
 
-A check prices the position with the interval's shared per-mint price, then, holding the
-position's row lock, raises the peak, asks `should_exit`, and when a rule fires quotes the
-exact amount and writes the sell (balance, position, trade, execution) in the same
-transaction. The lock plus the rule recorded in `fired_rules` make a trigger sell at most
-once whatever the number of workers, duplicated jobs or retries.
+Read → decide → act → apply, on a TradingStore: a check reads the position (with its SELL workflow and the
+halt), prices it with the interval's shared per-mint price and asks `should_exit`; no rule: the price and
+raised peak are stored, no lock. A rule fires: a paper sell quotes the exact amount with no transaction
+open, then one short transaction locks the position, decides again on its state (re-quoting if the amount
+changed) and writes the sell (balance, position, trade, execution); a REAL one reserves its order. The lock
+plus the rule recorded in `fired_rules` make a trigger sell at most once whatever the number of workers,
+duplicated jobs or retries.
 """
 
 from __future__ import annotations
