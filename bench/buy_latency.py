@@ -133,16 +133,18 @@ def measure_throughput(base: str, db_url: str, triggers, mints, count: int, tag:
     """Batches of 100 posted as fast as possible; predictions/s from first receipt to last evaluation."""
     session = requests.Session()
     session.headers.update(AUTH)
+    posting = time.perf_counter()
     for start in range(0, count, 100):
         batch = [prediction(triggers, mints, offset + k, tag) for k in range(start, min(count, start + 100))]
         session.post(base + "/api/predictions", json=batch, timeout=60).raise_for_status()
+    posting = time.perf_counter() - posting
     rows = _wait_all_evaluated(db_url, f"{tag}-%", count)
     first = min(r["received_at"] for r in rows)
     last = max(r["evaluated_at"] for r in rows)
     executed = sum(1 for r in rows if r["executed_at"] is not None)
     seconds = (last - first).total_seconds()
     return {"predictions": count, "executed": executed, "seconds": round(seconds, 2),
-            "predictions_per_s": round(count / seconds, 1)}
+            "predictions_per_s": round(count / seconds, 1), "posting_seconds": round(posting, 2)}
 
 
 def run(workers: int, args) -> dict:

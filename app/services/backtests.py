@@ -56,7 +56,7 @@ DECIMAL_FIELDS = ("buy_amount_value", "sell_amount_pct")
 LIMIT_DECIMALS = ("max_daily_loss_sol", "max_position_pct")
 METRICS_LOOKBACK = timedelta(days=1)  # metric history copied before `from`, for point-in-time features
 PRICE_WINDOW = timedelta(hours=6)  # market time of prices read at once per mint
-PROGRESS_EVERY = 40  # check times between progress updates
+PROGRESS_STEPS = 200  # progress updates over a whole run (each one a write to the backtest's row)
 # The job's time limit: bench/backtest.py walks a busy day (~21,000 sell checks) in ~45 s on 2 loaded cores;
 # 600 s per simulated day leaves over 10x that.
 JOB_SECONDS_PER_DAY = 600
@@ -313,10 +313,11 @@ def simulated_deps(config: Config, source: PriceSource, predict: Callable[[int, 
 def walk(walker: Walker, start: datetime, end: datetime, interval: int, progress: Progress) -> None:
     """Step the clock over the check times from start to end (both included), as the live engine meets them."""
     times = check_times(start, end, timedelta(seconds=interval))
+    every = max(1, len(times) // PROGRESS_STEPS)
     for index, at in enumerate(times):
         walker.evaluate_until(at)
         walker.check_open(at)
-        if (index + 1) % PROGRESS_EVERY == 0 and index + 1 < len(times):
+        if (index + 1) % every == 0 and index + 1 < len(times):
             progress((Decimal(100 * (index + 1)) / len(times)).quantize(Decimal("0.01")))
     progress(Decimal(100))
 

@@ -497,9 +497,15 @@ class _Seeding(_Tables):
         times, rows = self._metrics.setdefault(mint, ([], []))
         for point in points:
             row = {"ts": _utc(point["ts"])}
-            row.update((name, self._metric_value(name, point.get(name))) for name in METRIC_COLUMNS)
+            for name in METRIC_COLUMNS:
+                value = point.get(name)
+                row[name] = None if value is None else self._metric_value(name, value)
             _require(row["price_sol"] is not None and row["price_sol"] > 0, "a metrics point needs price_sol > 0")
-            self._upsert_point(times, rows, row)
+            if not self._depth and (not times or row["ts"] > times[-1]):  # loading in time order: append
+                times.append(row["ts"])
+                rows.append(row)
+            else:
+                self._upsert_point(times, rows, row)
 
     @staticmethod
     def _metric_value(name: str, value: Any) -> Any:
