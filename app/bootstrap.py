@@ -29,7 +29,7 @@ from app.core.notifications import Event
 from app.db import open_pool
 from app.ml import BoosterCache
 from app.pricing import jupiter
-from app.pricing.shared import MintPrice, RecordingSource, shared_mint_price
+from app.pricing.shared import MintPrice, shared_mint_price
 from app.pricing.sources import JupiterPriceSource, PriceSource, metrics_source, sim_source
 from app.queues.dispatch import RqDispatcher
 from app.repos import coin_metrics as metrics_repo
@@ -123,9 +123,10 @@ class Process:
 
     def buy_deps(self, conn: Connection, dispatcher: Dispatcher | None = None) -> BuyDeps:
         """The BUY engine's dependencies in this process (an API write passes its after-commit dispatcher)."""
-        source = RecordingSource(self.price_source(conn), partial(price_history_repo.record, conn))
         dispatcher = dispatcher or self.dispatcher
-        deps = buy_deps(self.config, source, self.predictor(conn), dispatcher, outbox=_outbox(conn, dispatcher))
+        deps = buy_deps(self.config, self.price_source(conn), self.predictor(conn), dispatcher,
+                        outbox=_outbox(conn, dispatcher))
+        deps.record_price = partial(price_history_repo.record, conn)
         deps.chain = self._optional_chain_executor()
         return deps
 

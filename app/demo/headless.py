@@ -30,7 +30,6 @@ from app.core.states import CloseReason, ExecutionResult, PositionStatus, TradeA
 from app.demo import market, scenario
 from app.demo.training import demo_models
 from app.ml import BoosterCache
-from app.pricing.shared import RecordingSource
 from app.pricing.sources import sim_source
 from app.repos import price_history as price_history_repo
 from app.repos import reports as report_repo
@@ -233,10 +232,8 @@ def set_up(run: Run) -> None:
     clock = run.world.clock
     for mint in run.mints:
         run.world.add_points(mint, market.history(mint, clock(), run.seed), market.DEMO_DECIMALS)
-    source = RecordingSource(sim_source(run.seed, clock), run.world.record_price)
-    buy, _ = simulated_deps(run.config, source, run.world.predictor(), clock)
-    _, sell = simulated_deps(run.config, sim_source(run.seed, clock), run.world.predictor(), clock,
-                             run.world.record_price)
+    buy, sell = simulated_deps(run.config, sim_source(run.seed, clock), run.world.predictor(), clock,
+                               run.world.record_price)
     run.walker = Walker(run.world.store, clock, buy, sell)
 
 

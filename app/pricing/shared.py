@@ -14,8 +14,7 @@ from decimal import Decimal
 from redis import Redis
 
 from app.core.clock import Clock
-from app.core.paper import price_per_token
-from app.pricing.sources import PriceSource, PriceUnavailable, Quote, sell_quote_price, stated_price
+from app.pricing.sources import PriceSource, PriceUnavailable, sell_quote_price, stated_price
 
 MintPrice = Callable[[str, int, int], Decimal]  # (mint, decimals, tokens_raw) -> SOL per whole token
 PriceRecorder = Callable[[str, Decimal, str], None]  # (mint, SOL per whole token, source name): store a decided price
@@ -68,27 +67,6 @@ def _quote_and_share(redis: Redis, key: str, source: PriceSource, held: tuple[st
             record(held[0], stated_price(quote, price), source.name)
     redis.set(key, value, ex=interval * 2)
     return value
-
-
-class RecordingSource:
-    """A PriceSource whose buy quotes are handed to `record` as SOL per whole token (sell quotes pass through)."""
-
-    def __init__(self, source: PriceSource, record: PriceRecorder):
-        self.name = source.name
-        self._source = source
-        self._record = record
-
-    def quote_buy(self, mint: str, decimals: int, lamports: int) -> Quote:
-        """The wrapped source's buy quote, its price recorded when it returns tokens."""
-        quote = self._source.quote_buy(mint, decimals, lamports)
-        if quote.amount_out > 0:
-            implied = price_per_token(quote.amount_in, quote.amount_out, decimals)
-            self._record(mint, stated_price(quote, implied), self.name)
-        return quote
-
-    def quote_sell(self, mint: str, decimals: int, tokens_raw: int) -> Quote:
-        """The wrapped source's sell quote."""
-        return self._source.quote_sell(mint, decimals, tokens_raw)
 
 
 def interval_mint_price(source: PriceSource, interval: int, clock: Clock,

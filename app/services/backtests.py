@@ -301,10 +301,12 @@ def simulated_deps(config: Config, source: PriceSource, predict: Callable[[int, 
                    clock: SimClock, record: Callable[[str, Decimal, str], None] | None = None
                    ) -> tuple[BuyDeps, SellDeps]:
     """BuyDeps and SellDeps of a simulated run: no halt from the environment, no queue, one price per mint per
-    interval for checks (recorded through `record` when given), fills quoted exactly."""
+    interval for checks, fills quoted exactly; the prices decided on (checks' and buys') recorded through
+    `record` when given."""
     interval = config.sell_check_interval_seconds
     buy = BuyDeps(price_source=source, predict=predict, fee_bps=config.paper_fee_bps, clock=clock,
-                  lease_seconds=config.prediction_lease_seconds, approval_ttl_seconds=config.approval_ttl_seconds)
+                  lease_seconds=config.prediction_lease_seconds, approval_ttl_seconds=config.approval_ttl_seconds,
+                  record_price=record)
     sell = SellDeps(price_source=source, fee_bps=config.paper_fee_bps,
                     mint_price=interval_mint_price(source, interval, clock, record), clock=clock)
     return buy, sell

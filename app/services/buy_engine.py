@@ -29,7 +29,8 @@ from app.core.notifications import Event, EventKind, buy_event
 from app.core.paper import buy_fill, buy_swap_lamports, price_per_token
 from app.core.solana import lamports_to_sol, sol_to_lamports
 from app.core.states import BuyOutcome, OrderState, PredictionStatus, TradeAction, WalletType
-from app.pricing.sources import PriceSource, PriceUnavailable
+from app.pricing.shared import PriceRecorder
+from app.pricing.sources import PriceSource, PriceUnavailable, Quote, stated_price
 from app.services.chain_orders import NO_CHAIN
 from app.services.paper_quotes import REQUOTES, PaperQuotes, Requote
 from app.store.port import Row, SlotTaken, TradingStore
@@ -53,6 +54,7 @@ class BuyDeps:
     fee_bps: int
     on_position_opened: Callable[[UUID], None] = lambda position_id: None
     on_order_placed: Callable[[UUID], None] = lambda order_id: None  # an approved REAL buy: a worker sends it
+    record_price: PriceRecorder | None = None  # a paper fill's quoted price, recorded in its apply transaction
     on_event: Callable[[Event | None], Any] = lambda event: None  # notifications (the outbox, in the same transaction)
     clock: Clock | None = None  # None: the database's now(); set for simulated time
     lease_seconds: float = 20.0  # an evaluation's claim on its prediction, renewed per workflow
@@ -406,6 +408,7 @@ def _fill_buy(store: TradingStore, ev: _Evaluation, row: Row, amount_sol: Decima
     total = sol_to_lamports(amount_sol)
     fee, swap = buy_swap_lamports(total, ev.deps.fee_bps)
     quote = ev.paper_quotes().for_fill(swap)
+    _record_quote(ev, quote, decimals)
     steps += ({"step": "quote", "source": quote.source, "in_lamports": swap, "fee_lamports": fee,
                "out_raw": str(quote.amount_out), "details": quote.details, "result": "passed"},)
     if quote.amount_out <= 0:
@@ -429,6 +432,13 @@ class BookedBuy:
     fee_sol: Decimal
     decimals: int
     signature: str | None = None
+
+
+def _record_quote(ev: _Evaluation, quote: Quote, decimals: int) -> None:
+    """Hand the fill's quote to the price history as SOL per whole token (in the apply transaction)."""
+    if ev.deps.record_price is not None and quote.amount_out > 0:
+        implied = price_per_token(quote.amount_in, quote.amount_out, decimals)
+        ev.deps.record_price(ev.prediction["mint"], stated_price(quote, implied), quote.source)
 
 
 def _book_buy(store: TradingStore, ev: _Evaluation, row: Row, fill: BookedBuy, steps: Steps,

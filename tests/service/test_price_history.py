@@ -7,7 +7,9 @@ from decimal import Decimal
 from app import bootstrap
 from app.config import load_config
 from app.repos import price_history as price_history_repo
+from app.services.buy_engine import evaluate_prediction
 from app.services.maintenance import run_maintenance
+from app.store.postgres import PostgresStore
 from tests import factories
 
 
@@ -28,13 +30,21 @@ def test_a_sell_checks_price_is_recorded_once_per_mint_per_interval(conn, redis_
     process.close()
 
 
-def test_a_buy_quote_is_recorded_with_its_source(conn, redis_conn, database_url, redis_url):
+def test_a_filled_buys_quote_is_recorded_with_its_source(conn, redis_conn, database_url, redis_url, wallet,
+                                                          make_model):
     config = load_config({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "PRICE_SOURCE": "sim"})
     process = bootstrap.Process(config)
-    quote = process.buy_deps(conn).price_source.quote_buy(factories.MINT, 6, 100_000_000)
-    [row] = _history(conn)
+    factories.add_mint(conn)
+    trigger = make_model("trigger")
+    factories.buy_workflow(conn, trigger)
+    prediction_id = factories.store_prediction(conn, trigger, 0.9)
+    [outcome] = evaluate_prediction(PostgresStore(conn), prediction_id, process.buy_deps(conn))
+    assert outcome["result"] == "EXECUTED"
+    [quote] = [step for step in conn.execute("SELECT steps_log FROM workflow_executions").fetchone()["steps_log"]
+               if step["step"] == "quote"]
+    [row] = _history(conn)  # recorded in the buy's apply transaction, once
     assert (row["mint"], row["source"]) == (factories.MINT, "sim")
-    assert row["price_sol"] == Decimal(quote.details["price_sol"])  # exact: a replay quotes the same raw tokens
+    assert row["price_sol"] == Decimal(quote["details"]["price_sol"])  # exact: a replay quotes the same raw tokens
     process.close()
 
 
