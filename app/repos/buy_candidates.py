@@ -19,6 +19,7 @@ _STATE = """
                    AND o.state IN ('PENDING', 'SENT')) AS holds_mint,
     (SELECT coalesce(sum(o.in_amount), 0) FROM orders o WHERE o.wallet_id = w.id AND o.side = 'BUY'
        AND o.state IN ('PENDING', 'SENT')) AS open_buy_lamports,
+    (SELECT m.decimals FROM mints m WHERE m.mint = %(mint)s) AS mint_decimals,
     now() AS db_now
 """
 
@@ -38,11 +39,15 @@ def active_for_trigger(conn: Connection, model_id: int, mint: str) -> list[dict[
 
 
 def lock_for_buy(conn: Connection, workflow_id: UUID, mint: str) -> dict[str, Any] | None:
-    """Row-lock the workflow's wallet (serialising its buys) and re-read the state; None if no longer eligible."""
+    """Row-lock the workflow's wallet (serialising its buys), share-lock the halt (a halt's UPDATE waits for this
+    transaction) and re-read both; None if no longer eligible."""
     return conn.execute(
         f"""SELECT tw.is_active, w.trading_enabled, w.virtual_sol_balance, w.id AS wallet_id, w.max_buys_per_day,
-                   w.max_daily_loss_sol, w.max_position_pct, w.breaker_tripped_at, w.breaker_reason, {_STATE}
+                   w.max_daily_loss_sol, w.max_position_pct, w.breaker_tripped_at, w.breaker_reason,
+                   ts.halted, ts.halt_sells, ts.reason AS halt_reason, ts.halted_at, {_STATE}
             FROM trading_workflows tw JOIN wallets w ON w.id = tw.wallet_id
+            LEFT JOIN LATERAL (SELECT halted, halt_sells, reason, halted_at FROM trading_state WHERE id
+                               FOR SHARE) ts ON TRUE
             WHERE tw.id = %(workflow_id)s
             FOR UPDATE OF w""",
         {"workflow_id": workflow_id, "mint": mint},

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -75,12 +76,15 @@ class _Evaluation:
     spendable_lamports: int | None = None  # a REAL wallet's SOL on chain minus the reserve, read before locking
     known_decimals: dict[str, int | None] = field(default_factory=dict)
     quotes: PaperQuotes | None = None  # a paper buy's quotes by swap lamports, taken with no transaction open
+    finish: Callable[[Outcome], None] | None = None  # stores the prediction's outcomes, given the last one
+    finished: bool = False  # the outcomes were stored with the last workflow's buy
 
-    def decimals(self, store: TradingStore) -> int | None:
-        """The mint's decimals (read once per evaluation)."""
+    def decimals(self, store: TradingStore, row: Row | None = None) -> int | None:
+        """The mint's decimals (read once per evaluation; a candidate row carries them)."""
         mint = self.prediction["mint"]
         if mint not in self.known_decimals:
-            self.known_decimals[mint] = store.mint_decimals(mint)
+            known = row is not None and "mint_decimals" in row
+            self.known_decimals[mint] = row["mint_decimals"] if known else store.mint_decimals(mint)
         return self.known_decimals[mint]
 
     def paper_quotes(self) -> PaperQuotes:
@@ -144,13 +148,20 @@ def evaluate_prediction(store: TradingStore, prediction_id: UUID, deps: BuyDeps)
     if deps.max_age_seconds is not None and prediction["age_seconds"] > deps.max_age_seconds:
         return _expire(store, prediction, deps.max_age_seconds)
     evaluation = _Evaluation(prediction, deps)
-    outcomes = []
-    for index, row in enumerate(store.buy_candidates(prediction["model_id"], prediction["mint"])):
+    candidates, outcomes = store.buy_candidates(prediction["model_id"], prediction["mint"]), []
+    for index, row in enumerate(candidates):
         if index:  # the claim itself holds the lease for the first workflow
             store.renew_claim(prediction_id)
+        if index == len(candidates) - 1:  # the last outcome: stored with its buy, in the same transaction
+            evaluation.finish = partial(_mark_with, store, prediction_id, list(outcomes))
         outcomes.append(_evaluate_guarded(store, evaluation, row))
-    store.mark_evaluated(prediction_id, outcomes)
+    if not evaluation.finished:
+        store.mark_evaluated(prediction_id, outcomes)
     return outcomes
+
+
+def _mark_with(store: TradingStore, prediction_id: UUID, earlier: list[Outcome], last: Outcome) -> None:
+    store.mark_evaluated(prediction_id, [*earlier, last])
 
 
 def _final_outcomes(store: TradingStore, prediction_id: UUID, claimed: Row | None) -> list[Outcome]:
@@ -257,8 +268,16 @@ def _buy(store: TradingStore, ev: _Evaluation, row: Row, workflow: BuyWorkflow, 
 
 
 def _apply_buy(store: TradingStore, ev: _Evaluation, row: Row, workflow: BuyWorkflow, steps: Steps) -> Outcome:
+    """The apply transaction; when this is the prediction's last workflow and its outcome is final here (not a
+    REAL order still to send), the prediction's outcomes are stored in the same transaction."""
+    finishing = ev.finish is not None
     with store.transaction():
-        return _buy_locked(store, ev, row, workflow, steps)
+        outcome = _buy_locked(store, ev, row, workflow, steps)
+        finishing = finishing and "order" not in outcome
+        if finishing:
+            ev.finish(outcome)
+    ev.finished = ev.finished or finishing
+    return outcome
 
 
 def _quote_ahead(store: TradingStore, ev: _Evaluation, row: Row, workflow: BuyWorkflow) -> None:
@@ -266,7 +285,7 @@ def _quote_ahead(store: TradingStore, ev: _Evaluation, row: Row, workflow: BuyWo
     state and re-quotes if it differs). Nothing to quote for REAL wallets, approvals to wait for, unknown decimals."""
     if row["wallet_type"] != WalletType.TEST or (row.get("require_approval") and ev.approval is None):
         return
-    if ev.decimals(store) is None:
+    if ev.decimals(store, row) is None:
         return
     sized = size_buy(_scaled(ev, workflow)[0], row["virtual_sol_balance"])
     if sized.goes_on:
@@ -301,7 +320,7 @@ def _with_chain_balance(ev: _Evaluation, state: Row) -> Row:
 def _place_buy(store: TradingStore, ev: _Evaluation, row: Row, amount_sol: Decimal,
                steps: Steps) -> Outcome:
     """Every check passed: wait for approval, reserve a REAL order, or fill on paper."""
-    decimals = ev.decimals(store)
+    decimals = ev.decimals(store, row)
     if decimals is None and row["wallet_type"] == WalletType.TEST:
         return _conclude(store, ev, row, BuyOutcome.ERROR, steps,
                          "decimals of this mint are unknown: POST /api/coins/{mint}/metrics with \"decimals\"")
@@ -342,7 +361,7 @@ def _await_approval(store: TradingStore, ev: _Evaluation, row: Row, amount_sol: 
 
 def _recheck(store: TradingStore, ev: _Evaluation, workflow: BuyWorkflow, state: Row) -> Decision:
     """Under the wallet's lock: the halt, the first pass's rules on fresh state, the workflow's filters."""
-    halted = halt_check(_halt(store, ev.deps))  # after the wallet lock: a halt waits for this transaction
+    halted = halt_check(_halt(state, ev.deps))  # read with the wallet's lock: a halt waits for this transaction
     if not halted.goes_on:
         return halted
     again = _precheck(ev, workflow, state)
@@ -365,12 +384,11 @@ def _filters(store: TradingStore, ev: _Evaluation, workflow: BuyWorkflow) -> Dec
     return Decision(market.outcome, (*listed.steps, *market.steps), market.reason)
 
 
-def _halt(store: TradingStore, deps: BuyDeps) -> HaltState:
-    """The halt in force, its row share-locked for the rest of the buy's transaction."""
-    stored = store.halt_state(lock=True)
-    state = None if stored is None else HaltState(stored["halted"], stored["halt_sells"], stored["reason"],
-                                                  stored["halted_at"])
-    return effective_halt(state, deps.config_halt)
+def _halt(state: Row, deps: BuyDeps) -> HaltState:
+    """The halt in force, as the locked re-read gives it (its row share-locked for the rest of the transaction)."""
+    stored = None if state["halted"] is None else HaltState(state["halted"], state["halt_sells"],
+                                                            state["halt_reason"], state["halted_at"])
+    return effective_halt(stored, deps.config_halt)
 
 
 def _scaled(ev: _Evaluation, workflow: BuyWorkflow) -> tuple[BuyWorkflow, Steps]:

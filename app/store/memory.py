@@ -392,7 +392,7 @@ class _Tables(_Journal):
                 "open_positions": len(self._members("open_positions", wallet_id)) + len(buys),
                 "holds_mint": slot in self._slots["open_position"] or slot in self._slots["open_buy"],
                 "open_buy_lamports": sum(self._orders[order_id]["in_amount"] for order_id in buys),
-                "db_now": self._now()}
+                "mint_decimals": self.mint_decimals(mint), "db_now": self._now()}
 
     def _candidate(self, workflow: Record, mint: str) -> Row:
         wallet = self._wallets[workflow["wallet_id"]]
@@ -668,6 +668,9 @@ class MemoryStore(_Seeding):
         row = {"is_active": workflow["is_active"], "trading_enabled": wallet["trading_enabled"],
                "virtual_sol_balance": wallet["virtual_sol_balance"], "wallet_id": wallet["id"]}
         row.update((name, wallet[name]) for name in _LOCK_LIMITS)
+        halt = self._halt or {}
+        row.update(halted=halt.get("halted"), halt_sells=halt.get("halt_sells"), halt_reason=halt.get("reason"),
+                   halted_at=halt.get("halted_at"))
         row.update(self._state(workflow_id, wallet["id"], mint))
         return MappingProxyType(row)
 

@@ -63,7 +63,8 @@ class TradingStore(Protocol):
     # --- BUY side -----------------------------------------------------------
     def buy_candidates(self, model_id: int, mint: str) -> list[Row]:
         """Active BUY workflows triggered by model_id on trading-enabled wallets, each with its wallet's state
-        (last_executed_at, open_positions, holds_mint, open_buy_lamports, db_now), in creation order."""
+        (last_executed_at, open_positions, holds_mint, open_buy_lamports, mint_decimals, db_now), in creation
+        order."""
         ...
 
     def buy_candidate(self, workflow_id: UUID, mint: str) -> Row | None:
@@ -71,7 +72,8 @@ class TradingStore(Protocol):
         ...
 
     def lock_buy_state(self, workflow_id: UUID, mint: str) -> Row | None:
-        """Lock the workflow's wallet for this transaction and re-read its state and limits (None: gone)."""
+        """Lock the workflow's wallet for this transaction and re-read its state and limits, with the halt
+        (halted, halt_sells, halt_reason, halted_at; share-locked: a halt waits for this transaction) (None: gone)."""
         ...
 
     def daily_usage(self, wallet_id: UUID, at: datetime | None) -> Row:

@@ -84,21 +84,23 @@ def test_trading_halted_in_the_environment_halts_buys(conn, trigger, dispatcher)
     assert status["halted"] is True and status["source"] == "config"
 
 
-def _slow_source(delay: float) -> FixedPriceSource:
+def _staggered_source(delays: dict[str, float]) -> FixedPriceSource:
+    """Quotes that take their mint's delay: the buys' apply transactions spread over time (quotes hold no lock)."""
     def price_of(mint):
-        time.sleep(delay)  # inside the buy's locked transaction: buys queue on the wallet's lock
+        time.sleep(delays[mint])
         return ENTRY_PRICE, {}
     return FixedPriceSource("slow", price_of)
 
 
 def test_no_trade_is_written_after_a_racing_halt_returns(conn, trigger, database_url, dispatcher):
     buy_workflow(conn, trigger, cooldown_seconds=0, max_open_positions=100)
-    predictions = []
+    predictions, delays = [], {}
     for k in range(20):
         mint = mint_for(f"race-{k}")
         add_mint(conn, mint)
         predictions.append(store_prediction(conn, trigger, 0.9, mint=mint))
-    deps = BuyDeps(price_source=_slow_source(0.02), predict=lambda *a: 0.0, fee_bps=30)
+        delays[mint] = 0.02 * (k + 1)
+    deps = BuyDeps(price_source=_staggered_source(delays), predict=lambda *a: 0.0, fee_bps=30)
     outcomes: list[dict] = []
     barrier = threading.Barrier(21)
 

@@ -290,13 +290,15 @@ def test_real_wallet_is_an_error_not_a_paper_trade(store, clock, mints):
 
 def test_re_evaluating_a_prediction_never_buys_twice(store, clock, mints, wallet_id):
     add_buy(store, wallet_id, cooldown_seconds=0)
+    other_wallet = store.add_wallet("w2", virtual_sol_balance=WALLET_BALANCE)
+    add_buy(store, other_wallet, cooldown_seconds=0)
     done = predict(store, TRIGGER, 0.9, OTHER_MINT)
     evaluate_prediction(store, done, buying(clock))
-    assert evaluate_prediction(store, done, buying(clock))[0]["result"] == "EXECUTED"  # its stored outcome
+    assert [o["result"] for o in evaluate_prediction(store, done, buying(clock))] == ["EXECUTED"] * 2  # stored
     prediction_id = predict(store, TRIGGER, 0.9)
     dying = buying(clock)
     dying.on_position_opened = worker_dies
-    with pytest.raises(WorkerDied):  # the buy committed, its outcomes were never stored
+    with pytest.raises(WorkerDied):  # the first workflow's buy committed, its outcomes were never stored
         evaluate_prediction(store, prediction_id, dying)
     assert evaluate_prediction(store, prediction_id, buying(clock)) == []  # still claimed: nothing stored yet
     [position] = [row for row in store.rows("positions") if row["mint"] == MINT]
@@ -306,8 +308,22 @@ def test_re_evaluating_a_prediction_never_buys_twice(store, clock, mints, wallet
     rerun = buying(clock)
     rerun.lease_seconds = 0  # the dead worker's lease has run out
     again = evaluate_prediction(store, prediction_id, rerun)
-    assert again[0]["result"] == "skipped"
-    assert len(executions(store)) == 2 and balance(store, wallet_id) == Decimal("9.90")
+    assert [o["result"] for o in again] == ["skipped", "EXECUTED"]  # the first never twice, the second once
+    assert len(executions(store)) == 4 and balance(store, wallet_id) == Decimal("9.90")
+    assert evaluate_prediction(store, prediction_id, buying(clock)) == again  # stored with the last buy
+
+
+def test_the_last_workflows_buy_and_the_predictions_outcomes_commit_together(store, clock, mints, wallet_id):
+    add_buy(store, wallet_id, cooldown_seconds=0)
+    prediction_id = predict(store, TRIGGER, 0.9)
+    dying = buying(clock)
+    dying.on_position_opened = worker_dies
+    with pytest.raises(WorkerDied):  # dies right after the commit: the outcome went with the buy
+        evaluate_prediction(store, prediction_id, dying)
+    stored = store.get_prediction(prediction_id)
+    assert stored["status"] == "EVALUATED" and [o["result"] for o in stored["outcomes"]] == ["EXECUTED"]
+    assert evaluate_prediction(store, prediction_id, buying(clock)) == stored["outcomes"]
+    assert len(executions(store)) == 1
 
 
 def test_a_balance_changed_between_quote_and_buy_is_quoted_again(store, clock, mints, wallet_id):
