@@ -1,4 +1,5 @@
-"""The memory store alone (no database): invariants, guarded transitions, transactions, snapshots, computed rows."""
+"""The memory store alone (no database): invariants, guarded transitions, ids, computed rows (transactions and
+snapshots are in the contract suite, tests/store/test_engine_contract.py, on both stores)."""
 
 from __future__ import annotations
 
@@ -121,42 +122,6 @@ def test_guarded_transitions_change_nothing_when_their_guard_fails():
     with pytest.raises(ValueError):
         store.debit(ids["wallet"], Decimal("10.000000001"))
     assert store.wallet(ids["wallet"])["virtual_sol_balance"] == Decimal("10")
-
-
-def test_rollback_and_savepoints():
-    store, ids = seeded()
-    with pytest.raises(RuntimeError), store.transaction():
-        open_position(store, ids)
-        store.debit(ids["wallet"], Decimal("1"))
-        raise RuntimeError
-    assert store.open_position_ids() == [] and store.rows("positions") == []
-    assert store.wallet(ids["wallet"])["virtual_sol_balance"] == Decimal("10")
-    with store.transaction():
-        kept = open_position(store, ids)
-        with pytest.raises(SlotTaken), store.transaction():
-            store.debit(ids["wallet"], Decimal("2"))
-            open_position(store, ids, mint="OTHER")
-            open_position(store, ids)
-        assert store.position_status(kept) == "OPEN"
-    assert store.open_position_ids() == [kept]
-    assert store.wallet(ids["wallet"])["virtual_sol_balance"] == Decimal("10")
-    open_position(store, ids, mint="OTHER")  # its slot was freed by the savepoint's rollback
-
-
-def test_rows_are_snapshots():
-    store, ids = seeded()
-    position = open_position(store, ids)
-    before = store.lock_open_position(position)
-    store.record_price(position, Decimal("0.0007"), Decimal("0.0007"))
-    store.apply_sell(position, {"tokens_left": 400, "net_sol": Decimal("0.3"), "realized": Decimal("0.01"),
-                                "rule_key": "tp:0", "reason": None})
-    assert (before["tokens_raw"], before["peak_price_sol"], before["fired_rules"]) == (1000, Decimal("0.0005"), [])
-    with pytest.raises(TypeError):
-        before["tokens_raw"] = 1  # type: ignore[index]
-    after = store.check_target(position)
-    assert (after["tokens_raw"], after["fired_rules"], after["sell_workflow_id"]) == (400, ["tp:0"], ids["sell"])
-    store.record_price(position, Decimal("0.0006"), Decimal("0.0006"))
-    assert store.check_target(position)["peak_price_sol"] == Decimal("0.0007")  # never lowered
 
 
 def test_ids_are_deterministic():
