@@ -52,6 +52,7 @@ class Config:
     sell_check_interval_seconds: int
     price_source: PriceSourceName
     jupiter_base_url: str
+    jupiter_price_url: str
     jupiter_api_key: str | None
     jupiter_rate_limit_per_min: int
     paper_fee_bps: int
@@ -194,11 +195,16 @@ def _text(env: Mapping[str, str], name: str) -> str | None:
     return env.get(name, "").strip() or None
 
 
+def _http_url(env: Mapping[str, str], name: str, default: str) -> str:
+    """An http(s) URL setting without its trailing slash."""
+    url = _text(env, name) or default
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError(f"{name} must be an http(s) URL")
+    return url.rstrip("/")
+
+
 def _jupiter_base_url(env: Mapping[str, str]) -> str:
-    base_url = _text(env, "JUPITER_BASE_URL") or "https://api.jup.ag/swap/v1"
-    if not base_url.startswith(("http://", "https://")):
-        raise ConfigError("JUPITER_BASE_URL must be an http(s) URL")
-    return base_url.rstrip("/")
+    return _http_url(env, "JUPITER_BASE_URL", "https://api.jup.ag/swap/v1")
 
 
 def _encryption_key(env: Mapping[str, str]) -> str | None:
@@ -240,6 +246,7 @@ def _trading_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "price_source": _price_source(env.get("PRICE_SOURCE", "")),
         "price_source_explicit": _text(env, "PRICE_SOURCE") is not None,
         "jupiter_base_url": _jupiter_base_url(env),
+        "jupiter_price_url": _http_url(env, "JUPITER_PRICE_URL", "https://api.jup.ag/price/v3"),
         "jupiter_api_key": _text(env, "JUPITER_API_KEY"),
         "jupiter_rate_limit_per_min": _int(env, "JUPITER_RATE_LIMIT_PER_MIN", 60, 1, 100_000),
         "paper_fee_bps": _int(env, "PAPER_FEE_BPS", 30, 0, 10_000),

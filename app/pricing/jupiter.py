@@ -1,4 +1,5 @@
-"""Jupiter Swap API v1 quotes and swap transactions: typed results and typed errors, rate limited and retried."""
+"""Jupiter Swap API v1 quotes and swap transactions, and Price API v3 batched prices: typed results and typed
+errors, rate limited (one shared budget) and retried."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import base64
 import binascii
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 
 SOL_MINT = "So11111111111111111111111111111111111111112"
 DEFAULT_BASE_URL = "https://api.jup.ag/swap/v1"
+DEFAULT_PRICE_URL = "https://api.jup.ag/price/v3"
+PRICE_BATCH = 50  # ids per Price API request (SOL's own included, to convert USD prices to SOL)
 LIMITER_KEY = "jupiter:ratelimit"
 MAX_RETRY_AFTER_SECONDS = 60.0
 MAX_SLIPPAGE_BPS = 10_000
@@ -117,10 +120,11 @@ class JupiterClient:
     def __init__(self, base_url: str, api_key: str | None, limiter: SharedRateLimiter | None = None,
                  session: requests.Session | None = None, timeout: float = 5.0, max_retries: int = 3,
                  backoff_seconds: float = 0.5, sleep: Callable[[float], None] = time.sleep,
-                 max_limiter_wait: float = 10.0):
+                 max_limiter_wait: float = 10.0, price_url: str = DEFAULT_PRICE_URL):
         if max_retries < 0:
             raise ValueError(f"max_retries must be >= 0, got {max_retries}")
         self._base_url = base_url.rstrip("/")
+        self._price_url = price_url.rstrip("/")
         self._headers = {"Accept": "application/json", **({"x-api-key": api_key} if api_key else {})}
         self._limiter = limiter
         self._session = session or requests.Session()
@@ -134,6 +138,18 @@ class JupiterClient:
         """The ExactIn quote for swapping `amount` raw units of input_mint into output_mint."""
         params = _quote_params(input_mint, output_mint, amount, slippage_bps)
         return _parse_quote(self._request_json("GET", "/quote", params=params))
+
+    def prices(self, mints: Sequence[str]) -> dict[str, Decimal]:
+        """SOL per whole token of each mint with a reliable price (Price API v3, at most 49 mints and SOL a request,
+        each request within the shared rate limit); mints without one are absent."""
+        wanted = list(dict.fromkeys(mint for mint in mints if mint != SOL_MINT))
+        found: dict[str, Decimal] = {SOL_MINT: Decimal(1)} if SOL_MINT in mints else {}
+        for start in range(0, len(wanted), PRICE_BATCH - 1):
+            batch = wanted[start:start + PRICE_BATCH - 1]
+            answer = self._request_json("GET", "", params={"ids": ",".join([*batch, SOL_MINT])},
+                                        url=self._price_url)
+            found.update(sol_prices(answer, batch))
+        return found
 
     def swap(self, quote: JupiterQuote, user_public_key: str, priority_level: str,
              max_priority_lamports: int) -> SwapTransaction:
@@ -154,24 +170,25 @@ class JupiterClient:
         return _parse_swap(self._request_json("POST", "/swap", body=body))
 
     def _request_json(self, method: str, path: str, params: dict[str, str] | None = None,
-                      body: dict[str, Any] | None = None) -> Any:
-        """The JSON answer to a request, after taking a rate-limit slot for each attempt and retrying."""
+                      body: dict[str, Any] | None = None, url: str | None = None) -> Any:
+        """The JSON answer to a request (to `url` + path, default the Swap API's root), after taking a rate-limit
+        slot for each attempt and retrying."""
         retry: _Retry | None = None
         for attempt in range(self._max_retries + 1):
             if retry is not None:
                 self._sleep(self._backoff(attempt, retry.retry_after))
             self._take_slot()
             try:
-                return self._attempt(method, path, params, body)
+                return self._attempt(method, (url or self._base_url) + path, params, body)
             except _Retry as exc:
                 retry = exc
         assert retry is not None
         raise retry.error
 
-    def _attempt(self, method: str, path: str, params: dict[str, str] | None, body: dict[str, Any] | None) -> Any:
+    def _attempt(self, method: str, url: str, params: dict[str, str] | None, body: dict[str, Any] | None) -> Any:
         """One HTTP request; _Retry for failures worth retrying, JupiterError for final ones."""
         try:
-            response = self._session.request(method, self._base_url + path, params=params, json=body,
+            response = self._session.request(method, url, params=params, json=body,
                                              headers=self._headers, timeout=self._timeout)
         except requests.Timeout as exc:
             raise _Retry(JupiterUnavailableError(f"Jupiter did not answer within {self._timeout}s")) from exc
@@ -194,6 +211,30 @@ class JupiterClient:
         if retry_after is not None:
             return min(retry_after, MAX_RETRY_AFTER_SECONDS)
         return self._backoff_seconds * 2 ** (retry_number - 1)
+
+
+def sol_prices(answer: Any, mints: Sequence[str]) -> dict[str, Decimal]:
+    """SOL per whole token from a Price API v3 answer (keyed by mint, `usdPrice` in USD): usdPrice(mint) /
+    usdPrice(SOL). A mint absent from the answer, or with a missing, zero or unreadable price, is left out; without
+    SOL's own price nothing can be converted and every mint is left out."""
+    sol = _usd_price(answer, SOL_MINT)
+    if sol is None:
+        return {}
+    prices = {mint: _usd_price(answer, mint) for mint in mints}
+    return {mint: usd / sol for mint, usd in prices.items() if usd is not None}
+
+
+def _usd_price(answer: Any, mint: str) -> Decimal | None:
+    """A mint's positive usdPrice from the answer, as an exact Decimal (None: absent or not a positive number)."""
+    entry = answer.get(mint) if isinstance(answer, dict) else None
+    value = entry.get("usdPrice") if isinstance(entry, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        price = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return price if price.is_finite() and price > 0 else None
 
 
 def _quote_params(input_mint: str, output_mint: str, amount: int, slippage_bps: int) -> dict[str, str]:
@@ -314,4 +355,5 @@ def from_config(config: Config, redis_client: Any) -> JupiterClient:
     limiter = None
     if redis_client is not None:
         limiter = SharedRateLimiter(redis_client, LIMITER_KEY, config.jupiter_rate_limit_per_min)
-    return JupiterClient(config.jupiter_base_url, config.jupiter_api_key, limiter=limiter)
+    return JupiterClient(config.jupiter_base_url, config.jupiter_api_key, limiter=limiter,
+                         price_url=config.jupiter_price_url)

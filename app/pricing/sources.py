@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -39,6 +39,10 @@ class PriceSource(Protocol):
 
     def quote_sell(self, mint: str, decimals: int, tokens_raw: int) -> Quote:
         """Lamports received for `tokens_raw` tokens."""
+        ...
+
+    def prices(self, mints: Sequence[str]) -> dict[str, Decimal]:
+        """SOL per whole token of each mint that has a price now, at once (mints without one are absent)."""
         ...
 
 
@@ -84,6 +88,16 @@ class FixedPriceSource:
         out = lamports_for_tokens(tokens_raw, price, decimals)
         return Quote(tokens_raw, out, self.name, {**details, "price_sol": format(price, "f")})
 
+    def prices(self, mints: Sequence[str]) -> dict[str, Decimal]:
+        """The current price of each mint that has one (the same price its quotes use)."""
+        found: dict[str, Decimal] = {}
+        for mint in dict.fromkeys(mints):
+            try:
+                found[mint] = self._price_of(mint)[0]
+            except PriceUnavailable:
+                continue
+        return found
+
 
 def sim_source(seed: int, clock: Clock = utc_now) -> FixedPriceSource:
     """The deterministic simulated market."""
@@ -124,6 +138,13 @@ class JupiterPriceSource:
     def quote_sell(self, mint: str, decimals: int, tokens_raw: int) -> Quote:
         """Lamports out for raw tokens in, as Jupiter quotes it."""
         return self._quote(mint, SOL_MINT, tokens_raw)
+
+    def prices(self, mints: Sequence[str]) -> dict[str, Decimal]:
+        """Jupiter's Price API v3 prices in SOL (batched, 49 mints a request); PriceUnavailable when it fails."""
+        try:
+            return self._client.prices(mints)
+        except JupiterError as exc:
+            raise PriceUnavailable(f"jupiter prices: {exc}") from exc
 
     def _quote(self, input_mint: str, output_mint: str, amount: int) -> Quote:
         try:

@@ -1,6 +1,7 @@
 """A local Jupiter-shaped quote server for tests: exact Decimal prices, injectable failures and delays.
 
-Only SOL <-> token pairs are routed; token <-> token answers COULD_NOT_FIND_ANY_ROUTE.
+Only SOL <-> token pairs are routed; token <-> token answers COULD_NOT_FIND_ANY_ROUTE. `/price/v3?ids=…` answers
+Price API v3's shape: every known, priced mint keyed by itself with its `usdPrice` (SOL at `sol_usd`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from app.pricing.jupiter import SOL_MINT
 from tests.fakes.loopback import LoopbackServer
 
 API_PREFIX = "/swap/v1"
+PRICE_PATH = "/price/v3"
 LAMPORTS_PER_SOL = 10**9
 MALFORMED_BODY = b'{"inputMint": "So1111, "outAmount": '
 
@@ -66,6 +68,8 @@ class FakeJupiter(LoopbackServer):
         self._canned: deque[Answer] = deque()
         self._delays: deque[tuple[float, threading.Event]] = deque()  # (at most seconds, the event ending the wait)
         self._api_key: str | None = None
+        self._unpriced: set[str] = set()
+        self.sol_usd = Decimal("150")
         self.requests: list[Received] = []
 
     @property
@@ -80,6 +84,16 @@ class FakeJupiter(LoopbackServer):
         with self._lock:
             self._tokens[mint] = _Token(price_sol, decimals)
             self._no_route.discard(mint)
+
+    @property
+    def price_url(self) -> str:
+        """The Price API v3 URL to give the client, like https://api.jup.ag/price/v3."""
+        return self.origin + PRICE_PATH
+
+    def set_unpriced(self, mint: str) -> None:
+        """Leave `mint` out of Price API answers (Jupiter's "no reliable price"), quotes unchanged."""
+        with self._lock:
+            self._unpriced.add(mint)
 
     def set_no_route(self, mint: str) -> None:
         """Answer COULD_NOT_FIND_ANY_ROUTE for every quote involving `mint`."""
@@ -122,9 +136,26 @@ class FakeJupiter(LoopbackServer):
         injected = self.injected_answer(parts.path, query, headers)
         if injected is not None:
             return injected
+        if parts.path == PRICE_PATH:
+            return self._prices(query.get("ids", ""))
         if parts.path != f"{API_PREFIX}/quote":
             return _json_answer(404, {"error": f"Route GET:{parts.path} not found"})
         return self._quote(query)
+
+    def _prices(self, ids: str) -> Answer:
+        mints = [mint for mint in ids.split(",") if mint]
+        if not mints or len(mints) > 50:
+            return _json_answer(400, {"error": "ids: between 1 and 50 mints"})
+        with self._lock:
+            known = {mint: self._tokens[mint] for mint in mints
+                     if mint in self._tokens and mint not in self._unpriced}
+            sol_usd = self.sol_usd
+        body: dict[str, Any] = {mint: {"usdPrice": float(token.price_sol * sol_usd), "decimals": token.decimals,
+                                       "blockId": 348004023, "liquidity": 1_000_000.0, "priceChange24h": 0.0}
+                                for mint, token in known.items()}
+        if SOL_MINT in mints:
+            body[SOL_MINT] = {"usdPrice": float(sol_usd), "decimals": 9, "blockId": 348004023}
+        return _json_answer(200, body)
 
     def injected_answer(self, path: str, query: dict[str, str], headers: dict[str, str]) -> Answer | None:
         """Record a request, wait out its injected delay or hold; the canned or 401 answer it gets, if any."""

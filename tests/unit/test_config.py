@@ -12,6 +12,7 @@ def test_defaults():
     assert (config.database_url, config.redis_url, config.embedded) == (None, None, True)
     assert (config.port, config.sell_check_interval_seconds, config.price_source) == (5000, 15, PriceSourceName.JUPITER)
     assert config.jupiter_base_url == "https://api.jup.ag/swap/v1"
+    assert config.jupiter_price_url == "https://api.jup.ag/price/v3"
     assert (config.jupiter_rate_limit_per_min, config.paper_fee_bps, config.worker_processes) == (60, 30, 2)
     assert config.demo is True and config.price_source_explicit is False
 
@@ -23,6 +24,7 @@ def test_defaults():
     ({"PRICE_SOURCE": "SIM"}, "price_source", PriceSourceName.SIM),
     ({"PRICE_SOURCE": "metrics"}, "price_source", PriceSourceName.METRICS),
     ({"JUPITER_BASE_URL": "http://127.0.0.1:9/swap/v1/"}, "jupiter_base_url", "http://127.0.0.1:9/swap/v1"),
+    ({"JUPITER_PRICE_URL": "http://127.0.0.1:9/price/v3/"}, "jupiter_price_url", "http://127.0.0.1:9/price/v3"),
     ({"SELL_CHECK_INTERVAL_SECONDS": "5"}, "sell_check_interval_seconds", 5),
     ({"DEMO": "off"}, "demo", False),
     ({"DEMO": "YES"}, "demo", True),
