@@ -184,17 +184,17 @@ class BoosterCache:
                 self._boosters.popitem(last=False)
             return booster
 
-    def metadata(self, model_id: int, load: Callable[[], dict | None]) -> dict | None:
+    def metadata(self, model_id: int, load: Callable[[], dict]) -> dict:
         """A model's stored metadata (feature names, sha256), read once per process: a model row never changes
-        (a new upload is a new id; a delete is refused while an active workflow uses it)."""
+        (a new upload is a new id; a delete is refused while an active workflow uses it). A failing load (the
+        model is unknown) is not remembered."""
         with self._lock:
             self._forget_parent()
             if model_id in self._metadata:
                 return self._metadata[model_id]
         found = load()
-        if found is not None:
-            with self._lock:
-                self._metadata[model_id] = found
+        with self._lock:
+            self._metadata[model_id] = found
         return found
 
     def discard(self, model_id: int) -> None:

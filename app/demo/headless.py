@@ -38,10 +38,9 @@ from app.services import models as model_service
 from app.services import predictions as prediction_service
 from app.services import wallets as wallet_service
 from app.services import workflows as workflow_service
-from app.services.backtests import simulated_deps
 from app.services.buy_engine import Predictor
 from app.services.sell_engine import sell_manually
-from app.services.simulation import SimClock, StoredModel, Walker, metrics_predictor
+from app.services.simulation import SimClock, StoredModel, Walker, metrics_predictor, simulated_deps
 from app.store.memory import MemoryStore
 from app.store.port import TradingStore
 from app.store.postgres import PostgresStore

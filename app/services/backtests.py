@@ -22,20 +22,19 @@ from psycopg import Connection, Rollback
 
 from app.config import Config
 from app.core.buy import BuyWorkflow, PredictionSignal, WalletState, precheck
-from app.core.chains import AmountMode, WorkflowType, chain_to_json, load_stored_chain
+from app.core.chains import chain_to_json
 from app.core.performance import summarize
 from app.core.states import BuyOutcome
 from app.db import connect
 from app.errors import Invalid, NotFound, ServiceError
 from app.ml import BoosterCache
-from app.pricing.shared import interval_mint_price
 from app.pricing.sources import FixedPriceSource, PriceSource, PriceUnavailable, metrics_source
 from app.repos import backtests as backtest_repo
 from app.repos import workflows as workflow_repo
 from app.services import reports as report_service
 from app.services import wallets as wallet_service
 from app.services import workflows as workflow_service
-from app.services.buy_engine import BuyDeps
+from app.services.buy_engine import BuyDeps, workflow_of
 from app.services.ports import Dispatcher
 from app.services.sell_engine import SellDeps
 from app.services.simulation import (
@@ -46,6 +45,7 @@ from app.services.simulation import (
     check_times,
     metrics_predictor,
     price_index,
+    simulated_deps,
 )
 from app.store.memory import MemoryStore
 
@@ -55,7 +55,6 @@ WORKFLOW_FIELDS = ("name", "type", "chain", "buy_amount_mode", "buy_amount_value
 DECIMAL_FIELDS = ("buy_amount_value", "sell_amount_pct")
 LIMIT_DECIMALS = ("max_daily_loss_sol", "max_position_pct")
 METRICS_LOOKBACK = timedelta(days=1)  # metric history copied before `from`, for point-in-time features
-PRICE_WINDOW = timedelta(hours=6)  # market time of prices read at once per mint
 PROGRESS_STEPS = 200  # progress updates over a whole run (each one a write to the backtest's row)
 # The job's time limit: bench/backtest.py walks a busy day (~21,000 sell checks) in ~45 s on 2 loaded cores;
 # 600 s per simulated day leaves over 10x that.
@@ -277,7 +276,7 @@ def _by_mint(rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 
 def _stored_predictions(store: MemoryStore, predictions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The predictions some BUY workflow acts on, added to the store (received when predicted), in arrival order."""
-    workflows = [_buy_workflow(row) for row in store.rows("trading_workflows") if row["type"] == "BUY"]
+    workflows = [workflow_of(row) for row in store.rows("trading_workflows") if row["type"] == "BUY"]
     stored = []
     for row in actionable_predictions(predictions, workflows):
         prediction_id = store.add_prediction(row["mint"], row["model_id"], row["probability"], row["predicted_at"],
@@ -295,21 +294,6 @@ def _deps(store: MemoryStore, inputs: Inputs, config: Config, request: dict[str,
     staleness = timedelta(seconds=config.feature_max_staleness_seconds)
     predict = metrics_predictor(store.metric_points, inputs.models, BoosterCache(), staleness)
     return simulated_deps(config, source, predict, clock)
-
-
-def simulated_deps(config: Config, source: PriceSource, predict: Callable[[int, str, datetime], float],
-                   clock: SimClock, record: Callable[[str, Decimal, str], None] | None = None
-                   ) -> tuple[BuyDeps, SellDeps]:
-    """BuyDeps and SellDeps of a simulated run: no halt from the environment, no queue, one price per mint per
-    interval for checks, fills quoted exactly; the prices decided on (checks' and buys') recorded through
-    `record` when given."""
-    interval = config.sell_check_interval_seconds
-    buy = BuyDeps(price_source=source, predict=predict, fee_bps=config.paper_fee_bps, clock=clock,
-                  lease_seconds=config.prediction_lease_seconds, approval_ttl_seconds=config.approval_ttl_seconds,
-                  record_price=record)
-    sell = SellDeps(price_source=source, fee_bps=config.paper_fee_bps,
-                    mint_price=interval_mint_price(source, interval, clock, record), clock=clock)
-    return buy, sell
 
 
 def walk(walker: Walker, start: datetime, end: datetime, interval: int, progress: Progress) -> None:
@@ -339,12 +323,6 @@ def actionable_predictions(predictions: list[dict[str, Any]], workflows: list[Bu
             precheck(workflow, idle, signal, None, row["predicted_at"]).outcome is not BuyOutcome.IGNORED
             for workflow in workflows)
     return [row for row in predictions if acted_on(row)]
-
-
-def _buy_workflow(row: Any) -> BuyWorkflow:
-    return BuyWorkflow(row["id"], row["name"], load_stored_chain(WorkflowType.BUY, row["chain"]),
-                       AmountMode(row["buy_amount_mode"]), row["buy_amount_value"], row["cooldown_seconds"],
-                       row["max_open_positions"])
 
 
 def price_source(prices: str, history: dict[str, PricePoints], config: Config, clock: SimClock) -> PriceSource:

@@ -132,8 +132,9 @@ def buy_approved(store: TradingStore, approval: Row, key_name: str | None, deps:
         problem = _read_chain_balance(ev, row)
         if problem is not None:
             return _conclude(store, ev, row, BuyOutcome.ERROR, steps, problem)
-    _quote_ahead(store, ev, row, _workflow(row))
-    return _buy(store, ev, row, _workflow(row), steps, send=False)
+    workflow = workflow_of(row)
+    _quote_ahead(store, ev, row, workflow)
+    return _buy(store, ev, row, workflow, steps, send=False)
 
 
 def evaluate_prediction(store: TradingStore, prediction_id: UUID, deps: BuyDeps) -> list[Outcome]:
@@ -189,7 +190,8 @@ def _evaluate_guarded(store: TradingStore, ev: _Evaluation, row: Row) -> Outcome
         return _log_error(store, ev, row, (), f"internal error: {type(exc).__name__}: {exc}")
 
 
-def _workflow(row: Row) -> BuyWorkflow:
+def workflow_of(row: Row) -> BuyWorkflow:
+    """The pure core's BuyWorkflow of a stored BUY workflow row."""
     return BuyWorkflow(row["id"], row["name"], cached_stored_chain(WorkflowType.BUY, row["chain"]),
                        AmountMode(row["buy_amount_mode"]), row["buy_amount_value"], row["cooldown_seconds"],
                        row["max_open_positions"])
@@ -202,13 +204,13 @@ def _precheck(ev: _Evaluation, workflow: BuyWorkflow, state: Row) -> Decision:
 
 
 def _evaluate_workflow(store: TradingStore, ev: _Evaluation, row: Row) -> Outcome:
-    workflow = _workflow(row)
+    workflow = workflow_of(row)
     first = _precheck(ev, workflow, row)
     if not first.goes_on:
         return _conclude(store, ev, row, first.outcome, first.steps, first.reason)
     steps = first.steps
     for index, condition in enumerate(workflow.chain.conditions):
-        probability, error = _probability(store, ev, condition.model_id)
+        probability, error = _probability(ev, condition.model_id)
         decision = condition_step(index, condition, probability, error)
         steps += decision.steps
         if not decision.goes_on:
@@ -232,7 +234,7 @@ def _read_chain_balance(ev: _Evaluation, row: Row) -> str | None:
     return None
 
 
-def _probability(store: TradingStore, ev: _Evaluation, model_id: int) -> tuple[float | None, str | None]:
+def _probability(ev: _Evaluation, model_id: int) -> tuple[float | None, str | None]:
     """The model's on-demand probability for the mint at the prediction's time, computed once per evaluation."""
     if model_id not in ev.probabilities:
         try:
@@ -537,7 +539,7 @@ def _booked_chain_buy(order: Row, result: ChainResult) -> BookedBuy:
 
 
 def _conclude(store: TradingStore, ev: _Evaluation, row: Row, outcome: BuyOutcome,
-              steps: Steps, reason: str | None, **links: Any) -> Outcome:
+              steps: Steps, reason: str | None) -> Outcome:
     """Log REJECTED / ERROR / EXECUTED executions (ignored and skipped ones are only recorded on the prediction)."""
     result = outcome.execution_result
     if result is None:
@@ -546,7 +548,7 @@ def _conclude(store: TradingStore, ev: _Evaluation, row: Row, outcome: BuyOutcom
         "workflow_id": row["id"], "mint": ev.prediction["mint"], "trigger_data": ev.trigger_data(),
         "steps_log": list(steps), "result": result, "prediction_id": ev.prediction["id"],
         "error_message": reason if outcome is BuyOutcome.ERROR else None, "at": ev.at(),
-        "approval_id": None if ev.approval is None else ev.approval["id"], **links})
+        "approval_id": None if ev.approval is None else ev.approval["id"]})
     ev.deps.on_event(buy_event(outcome.value, execution_id, row, ev.prediction["mint"], reason, steps))
     return {**_outcome(row, outcome, reason), "execution_id": str(execution_id) if execution_id else None}
 

@@ -109,9 +109,7 @@ def predict_for_mint(
 
     Raises NotFound for an unknown model and FeatureDataError when the stored metrics cannot give the features.
     """
-    model = cache.metadata(model_id, lambda: model_repo.get(conn, model_id) if 0 < model_id <= MAX_MODEL_ID else None)
-    if model is None:
-        raise NotFound(f"Model {model_id} not found.")
+    model = cache.metadata(model_id, lambda: get_model(conn, model_id))
     names = model["feature_names"]
     values = coin_service.features_for(conn, mint, names, at, max_staleness)
     booster = cache.get(model_id, model["sha256"], lambda: _stored_bytes(conn, model_id))

@@ -406,12 +406,13 @@ def sell_manually(store: TradingStore, position_id: UUID, pct: Decimal, deps: Se
     worker (`deps.on_order_placed`).
     """
     target = store.check_target(position_id)
-    open_now = target is not None and target["status"] == PositionStatus.OPEN
-    quotes = _paper_quotes(target, deps, tokens_to_sell(int(target["tokens_raw"]), pct)) if open_now else None
+    if target is None or target["status"] != PositionStatus.OPEN:
+        _raise_not_open(store, position_id)
+    quotes = _paper_quotes(target, deps, tokens_to_sell(int(target["tokens_raw"]), pct))
     for _ in range(REQUOTES + 1):
         try:
             with store.transaction():
-                order, fill = _manual_sell_locked(store, position_id, pct, reason, deps, quotes)
+                order, fill = _manual_sell_locked(store, target, pct, reason, deps, quotes)
         except Requote as requote:
             quotes.take(requote.amount)
             continue
@@ -419,15 +420,13 @@ def sell_manually(store: TradingStore, position_id: UUID, pct: Decimal, deps: Se
     raise Conflict(f"The position changed during {REQUOTES + 1} quotes: try again.")
 
 
-def _manual_sell_locked(store: TradingStore, position_id: UUID, pct: Decimal, reason: CloseReason, deps: SellDeps,
-                        quotes: PaperQuotes | None) -> tuple[Row | None, dict[str, Any] | None]:
+def _manual_sell_locked(store: TradingStore, target: Row, pct: Decimal, reason: CloseReason, deps: SellDeps,
+                        quotes: PaperQuotes) -> tuple[Row | None, dict[str, Any] | None]:
     """Under the position's lock: the REAL order reserved, or the paper fill booked."""
-    position = _lock_for_manual_sell(store, position_id, deps)
+    position = _lock_for_manual_sell(store, target["id"], deps)
     amount = tokens_to_sell(int(position["tokens_raw"]), pct)
-    if store.wallet(position["wallet_id"])["type"] == WalletType.REAL:
+    if target["wallet_type"] == WalletType.REAL:
         return _reserve_manual_sell(store, position, amount, reason, deps), None
-    if quotes is None:
-        raise Requote(amount)  # opened between the snapshot and the lock: quote it first
     return None, _manual_fill(store, position, amount, quotes, reason, deps)
 
 

@@ -14,10 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from app.config import Config
 from app.core.features import MetricPoint, compute_features
 from app.core.states import CheckResult
 from app.errors import NotFound
 from app.ml import BoosterCache, predict_probability
+from app.pricing.shared import PriceRecorder, interval_mint_price
+from app.pricing.sources import PriceSource
 from app.services.buy_engine import BuyDeps, Predictor, evaluate_prediction
 from app.services.coin_metrics import feature_window
 from app.services.sell_engine import SellDeps, check_position
@@ -136,3 +139,16 @@ class Walker:
         if any(outcome.get("closed") or outcome["result"] == CheckResult.NOT_OPEN for outcome in outcomes):
             self.open_ids = None
 
+
+def simulated_deps(config: Config, source: PriceSource, predict: Predictor, clock: SimClock,
+                   record: PriceRecorder | None = None) -> tuple[BuyDeps, SellDeps]:
+    """BuyDeps and SellDeps of a simulated run: no halt from the environment, no queue, one price per mint per
+    interval for checks, fills quoted exactly; the prices decided on (checks' and buys') recorded through
+    `record` when given."""
+    interval = config.sell_check_interval_seconds
+    buy = BuyDeps(price_source=source, predict=predict, fee_bps=config.paper_fee_bps, clock=clock,
+                  lease_seconds=config.prediction_lease_seconds, approval_ttl_seconds=config.approval_ttl_seconds,
+                  record_price=record)
+    sell = SellDeps(price_source=source, fee_bps=config.paper_fee_bps,
+                    mint_price=interval_mint_price(source, interval, clock, record), clock=clock)
+    return buy, sell

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from app.core.chains.types import (
@@ -85,15 +83,20 @@ def _num(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+_CACHED_CHAINS: dict[tuple[WorkflowType, str], Chain] = {}
+_MAX_CACHED_CHAINS = 1024
+
+
 def cached_stored_chain(workflow_type: WorkflowType | str, stored: Mapping[str, Any]) -> Chain:
     """load_stored_chain, remembered by the stored JSON's repr (chains are frozen: one per distinct JSON; the
     stored form holds only JSON values, whose repr is exact)."""
-    return _chain_of_text(WorkflowType(workflow_type), repr(stored))
-
-
-@lru_cache(maxsize=1024)
-def _chain_of_text(workflow_type: WorkflowType, text: str) -> Chain:
-    return load_stored_chain(workflow_type, ast.literal_eval(text))
+    key = (WorkflowType(workflow_type), repr(stored))
+    chain = _CACHED_CHAINS.get(key)
+    if chain is None:
+        if len(_CACHED_CHAINS) >= _MAX_CACHED_CHAINS:
+            _CACHED_CHAINS.clear()
+        chain = _CACHED_CHAINS[key] = load_stored_chain(key[0], stored)
+    return chain
 
 
 def load_stored_chain(workflow_type: WorkflowType | str, stored: Mapping[str, Any]) -> Chain:
